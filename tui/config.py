@@ -1,0 +1,324 @@
+"""Configuration: TOML -> frozen, validated settings.
+
+Unknown keys and wrong types are errors that name the key and its line, so a typo never
+silently falls back to a default. Paths default to the platform's user directories
+(``platformdirs``); ``$TRIAGE_CONFIG`` points at another config file (tests use it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tui.core.templates import DEFAULT_TEMPLATES, Template
+
+APP_NAME = "mention-triage"
+
+DEFAULT_QUICK_TAGS = ("complaint", "question", "praise", "troll", "spam", "urgent")
+
+SOURCE_KINDS: dict[str, frozenset[str]] = {
+    "mastodon": frozenset({"hashtags", "search", "stream", "token_env"}),
+    "bluesky": frozenset({"query", "handle_env", "password_env"}),
+    "hackernews": frozenset({"query"}),
+    "reddit": frozenset({"query", "subreddits", "client_id_env", "client_secret_env", "user_agent"}),
+    "feed": frozenset({"url"}),
+    "jsonl": frozenset({"path"}),
+}
+"""Each source kind's own keys, besides the common ones in ``SourceConfig``."""
+
+DEFAULT_BASE_URLS = {
+    "mastodon": "https://mastodon.social",
+    "bluesky": "https://bsky.social",
+    "hackernews": "https://hn.algolia.com",
+    "reddit": "https://www.reddit.com",
+    "feed": "",
+    "jsonl": "",
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file, key and line, and the fix."""
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("TRIAGE_CONFIG")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "mentions.db"
+
+
+def parse_duration(text: str) -> float:
+    """``"90s"``, ``"5m"``, ``"2h"``, ``"1d"`` or a bare number of seconds -> seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 2h)")
+    number, unit = float(match[1]), match[2] or "s"
+    return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    kind: str
+    """One of ``SOURCE_KINDS``."""
+    name: str
+    """Unique name; stored with each mention as its ``source``."""
+    base_url: str
+    """API root; defaults to the public service (tests and self-hosted servers set it)."""
+    interval: float = 60.0
+    """Seconds between polls."""
+    enabled: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """The kind's own keys (``hashtags``, ``query``, ``*_env`` ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentConfig:
+    negative_threshold: float | None = None
+    """Compound score at or below which a mention is negative (None: the scorer's default)."""
+    positive_threshold: float | None = None
+    """Compound score at or above which a mention is positive (None: the scorer's default)."""
+    lexicon: Mapping[str, float] = field(default_factory=dict)
+    """Extra word weights layered over the built-in lexicons (about -4 to +4)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None = None
+    """The file this was read from, or None for the built-in defaults."""
+    brand: str = "our team"
+    """Fills ``{brand}`` in reply templates."""
+    brand_terms: tuple[str, ...] = ()
+    """Words removed before scoring (brand names are often sentiment words)."""
+    operator: str | None = None
+    """Name recorded on events; default: the OS user."""
+    auto_snapshot: str = "off"
+    """``"off"``, ``"negative"`` (every negative mention on arrival) or ``"all"``."""
+    quick_tags: tuple[str, ...] = DEFAULT_QUICK_TAGS
+    """Tags on keys 1-9, in order."""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Binding id -> key(s), e.g. ``snapshot = "S"``; see ``?`` in the app for the ids."""
+    templates: tuple[Template, ...] = DEFAULT_TEMPLATES
+    sentiment: SentimentConfig = field(default_factory=SentimentConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    char_limits: Mapping[str, int] = field(default_factory=dict)
+    """Reply length limit per source kind, overriding the built-in ones."""
+
+
+_TOP_KEYS = {
+    "brand",
+    "brand_terms",
+    "operator",
+    "auto_snapshot",
+    "quick_tags",
+    "keys",
+    "templates",
+    "sentiment",
+    "sources",
+    "char_limits",
+}
+
+
+class _Reader:
+    """Finds the line of a key in the TOML text, for error messages."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, key: str, after: int = 0) -> int | None:
+        pattern = re.compile(rf"""^\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*=""")
+        for number, line in enumerate(self.lines[after:], start=after + 1):
+            if pattern.match(line):
+                return number
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(rf"^\s*\[\[?\s*{re.escape(key)}", line):
+                return number
+        return None
+
+    def table_line(self, header: str, index: int = 0) -> int:
+        seen = -1
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(rf"^\s*\[\[\s*{re.escape(header)}\s*\]\]", line):
+                seen += 1
+                if seen == index:
+                    return number
+        return 0
+
+    def error(self, key: str, problem: str, fix: str, after: int = 0) -> ConfigError:
+        line = self.line_of(key.rsplit(".", 1)[-1], after)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{where}: {key}: {problem}; {fix}")
+
+
+def _expect(reader: _Reader, key: str, value: Any, kind: type | tuple[type, ...], fix: str, after: int = 0) -> Any:
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise reader.error(key, f"expected a number, got {value!r}", fix, after)
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise reader.error(key, f"expected {_TYPE_WORDS.get(names, names)}, got {value!r}", fix, after)
+    return value
+
+
+_TYPE_WORDS = {"str": "a string", "list": "a list", "dict": "a table", "bool": "true or false",
+               "int": "an integer", "int or float": "a number"}
+
+
+def _str_list(reader: _Reader, key: str, value: Any, fix: str, after: int = 0) -> tuple[str, ...]:
+    _expect(reader, key, value, list, fix, after)
+    for item in value:
+        _expect(reader, key, item, str, fix, after)
+    return tuple(value)
+
+
+def load_config(path: Path | None = None, *, required: bool = False) -> Config:
+    """Read and validate the config; a missing default file means built-in defaults."""
+    explicit = path is not None or bool(os.environ.get("TRIAGE_CONFIG"))
+    path = path or default_config_path()
+    if not path.exists():
+        if required or explicit:
+            raise ConfigError(
+                f"{path}: config file not found; create it from config.example.toml "
+                "or pass --config with an existing file"
+            )
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config: {error}; fix the file's permissions or encoding") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}; fix the syntax there") from error
+    return _build(_Reader(path, text), data)
+
+
+def _build(reader: _Reader, data: dict[str, Any]) -> Config:
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise reader.error(key, "unknown key", f"valid keys are {', '.join(sorted(_TOP_KEYS))}")
+    values: dict[str, Any] = {"path": reader.path}
+    if "brand" in data:
+        values["brand"] = _expect(reader, "brand", data["brand"], str, 'write e.g. brand = "Acme"')
+    if "brand_terms" in data:
+        values["brand_terms"] = _str_list(
+            reader, "brand_terms", data["brand_terms"], 'write e.g. brand_terms = ["acme", "@acme"]'
+        )
+    if "operator" in data:
+        values["operator"] = _expect(reader, "operator", data["operator"], str, "use a name")
+    if "auto_snapshot" in data:
+        mode = data["auto_snapshot"]
+        if mode not in ("off", "negative", "all"):
+            raise reader.error("auto_snapshot", f"unknown mode {mode!r}", 'use "off", "negative" or "all"')
+        values["auto_snapshot"] = mode
+    if "quick_tags" in data:
+        tags = _str_list(reader, "quick_tags", data["quick_tags"], "give up to nine tag names")
+        if len(tags) > 9 or any(not t.strip() for t in tags):
+            raise reader.error("quick_tags", "at most nine non-empty tags", "shorten the list")
+        values["quick_tags"] = tags
+    if "keys" in data:
+        keys = _expect(reader, "keys", data["keys"], dict, "use a [keys] table")
+        for name, key in keys.items():
+            _expect(reader, f"keys.{name}", key, str, 'write e.g. snapshot = "S"')
+        values["keys"] = dict(keys)
+    if "char_limits" in data:
+        limits = _expect(reader, "char_limits", data["char_limits"], dict, "use a [char_limits] table")
+        for name, limit in limits.items():
+            _expect(reader, f"char_limits.{name}", limit, int, "give a number of characters")
+        values["char_limits"] = dict(limits)
+    if "templates" in data:
+        values["templates"] = _templates(reader, data["templates"])
+    if "sentiment" in data:
+        values["sentiment"] = _sentiment(reader, data["sentiment"])
+    if "sources" in data:
+        values["sources"] = _sources(reader, data["sources"])
+    return Config(**values)
+
+
+def _templates(reader: _Reader, items: Any) -> tuple[Template, ...]:
+    _expect(reader, "templates", items, list, "use [[templates]] tables with name and text")
+    templates = []
+    for index, item in enumerate(items):
+        after = reader.table_line("templates", index)
+        _expect(reader, "templates", item, dict, "use [[templates]] tables", after)
+        unknown = set(item) - {"name", "text"}
+        if unknown:
+            raise reader.error(f"templates.{min(unknown)}", "unknown key", "a template has name and text", after)
+        for key in ("name", "text"):
+            if key not in item:
+                raise reader.error("templates", f"template {index + 1} has no {key}", f"add {key} = \"...\"", after)
+            _expect(reader, f"templates.{key}", item[key], str, "use a string", after)
+        templates.append(Template(item["name"], item["text"]))
+    return tuple(templates)
+
+
+def _sentiment(reader: _Reader, table: Any) -> SentimentConfig:
+    _expect(reader, "sentiment", table, dict, "use a [sentiment] table")
+    allowed = {"negative_threshold", "positive_threshold", "lexicon"}
+    for key in table:
+        if key not in allowed:
+            raise reader.error(f"sentiment.{key}", "unknown key", f"valid keys are {', '.join(sorted(allowed))}")
+    values: dict[str, Any] = {}
+    for key in ("negative_threshold", "positive_threshold"):
+        if key in table:
+            value = _expect(reader, f"sentiment.{key}", table[key], (int, float), "give a number between -1 and 1")
+            if not -1 <= value <= 1:
+                raise reader.error(f"sentiment.{key}", f"{value} is outside -1..1", "give a number between -1 and 1")
+            values[key] = float(value)
+    if values.get("negative_threshold", -1) >= values.get("positive_threshold", 1):
+        raise reader.error("sentiment.negative_threshold", "must be below positive_threshold", "lower it")
+    if "lexicon" in table:
+        lexicon = _expect(reader, "sentiment.lexicon", table["lexicon"], dict, "use a [sentiment.lexicon] table")
+        for word, weight in lexicon.items():
+            _expect(reader, f"sentiment.lexicon.{word}", weight, (int, float), 'write e.g. "outage" = -2.5')
+        values["lexicon"] = {word.lower(): float(weight) for word, weight in lexicon.items()}
+    return SentimentConfig(**values)
+
+
+def _sources(reader: _Reader, items: Any) -> tuple[SourceConfig, ...]:
+    _expect(reader, "sources", items, list, "use [[sources]] tables")
+    sources: list[SourceConfig] = []
+    names: set[str] = set()
+    for index, item in enumerate(items):
+        after = reader.table_line("sources", index)
+        _expect(reader, "sources", item, dict, "use [[sources]] tables", after)
+        kind = item.get("kind")
+        if kind not in SOURCE_KINDS:
+            raise reader.error(
+                "sources.kind",
+                f"unknown or missing source kind {kind!r}",
+                f"use one of {', '.join(sorted(SOURCE_KINDS))}",
+                after,
+            )
+        common = {"kind", "name", "base_url", "interval", "enabled"}
+        for key in item:
+            if key not in common and key not in SOURCE_KINDS[kind]:
+                valid = ", ".join(sorted(common | SOURCE_KINDS[kind]))
+                raise reader.error(f"sources.{key}", f"unknown key for a {kind} source", f"valid keys are {valid}", after)
+        name = _expect(reader, "sources.name", item.get("name", kind), str, "use a string", after)
+        if name in names:
+            raise reader.error("sources.name", f"duplicate source name {name!r}", "give each source its own name", after)
+        names.add(name)
+        base_url = _expect(reader, "sources.base_url", item.get("base_url", DEFAULT_BASE_URLS[kind]), str, "use a URL", after)
+        interval_text = _expect(reader, "sources.interval", item.get("interval", "60s"), (str, int, float), 'write e.g. interval = "60s"', after)
+        try:
+            interval = parse_duration(str(interval_text))
+        except ValueError as error:
+            raise reader.error("sources.interval", str(error), 'write e.g. interval = "60s"', after) from error
+        enabled = _expect(reader, "sources.enabled", item.get("enabled", True), bool, "use true or false", after)
+        options = {k: v for k, v in item.items() if k in SOURCE_KINDS[kind]}
+        for key, value in options.items():
+            if key.endswith("_env"):
+                _expect(reader, f"sources.{key}", value, str, "name an environment variable", after)
+        sources.append(SourceConfig(kind, name, base_url.rstrip("/"), interval, enabled, options))
+    return tuple(sources)

@@ -1,0 +1,216 @@
+"""Domain records shared by every layer: plain frozen dataclasses, no I/O.
+
+Times are timezone-aware ``datetime`` objects in UTC. The store keeps them as integer
+milliseconds since the epoch; ``to_ms``/``from_ms`` convert at that boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+Label = Literal["negative", "neutral", "positive", "unscored"]
+LABELS: tuple[Label, ...] = ("negative", "neutral", "positive", "unscored")
+Status = Literal["new", "done"]
+STATUSES: tuple[Status, ...] = ("new", "done")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` suffix, millisecond precision."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One word or rule that moved a score, with its signed weight."""
+
+    term: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The machine's sentiment for a text. ``compound`` is None when unscored."""
+
+    compound: float | None
+    label: Label
+    reasons: tuple[Reason, ...] = ()
+
+
+UNSCORED = Score(None, "unscored", ())
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMention:
+    """A mention as a source (or import, or the demo stream) hands it to ingest."""
+
+    source: str
+    external_id: str
+    text: str
+    author: str = ""
+    url: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    language: str | None = None
+    raw: bytes = b""
+    """The payload exactly as collected (bytes, not necessarily valid UTF-8), kept for evidence."""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    due_at: datetime
+    note: str = ""
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What one line of the live list needs: cheap to read a page of."""
+
+    id: int
+    created_at: datetime
+    source: str
+    author: str
+    text: str
+    label: Label
+    operator_label: Label | None
+    tags: tuple[str, ...]
+    status: Status
+    follow_up_due: datetime | None
+    deleted: bool
+
+    @property
+    def effective_label(self) -> Label:
+        return self.operator_label or self.label
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    id: int
+    mention_id: int
+    taken_at: datetime
+    by: str
+    text: str
+    sha256: str
+    url: str | None
+    fetch_status: int | None
+    fetch_error: str | None
+    page_sha256: str | None
+    page_size: int | None
+    fetched: bool
+    """Whether the page fetch finished (successfully or not); False while pending or no URL."""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    mention_id: int
+    text: str
+    updated_at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    mention_id: int | None
+    at: datetime
+    by: str
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """An earlier text of an edited post, and when it was replaced."""
+
+    text: str
+    replaced_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Everything known about one mention (the detail pane and export read this)."""
+
+    id: int
+    source: str
+    external_id: str
+    url: str | None
+    author: str
+    text: str
+    created_at: datetime
+    collected_at: datetime
+    language: str | None
+    score: Score
+    operator_label: Label | None
+    tags: tuple[str, ...]
+    status: Status
+    follow_up: FollowUp | None
+    deleted_at: datetime | None
+    raw: bytes
+    snapshots: tuple[Snapshot, ...] = ()
+    drafts: tuple[Draft, ...] = ()
+    events: tuple[Event, ...] = ()
+    versions: tuple[Version, ...] = ()
+
+    @property
+    def effective_label(self) -> Label:
+        return self.operator_label or self.score.label
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What the list shows. Every field narrows; the default shows everything."""
+
+    negative_only: bool = False
+    tag: str | None = None
+    status: Status | None = None
+    source: str | None = None
+    search: str | None = None
+    follow_ups_due: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self != Filter()
+
+    def describe(self) -> str:
+        parts = []
+        if self.negative_only:
+            parts.append("negative")
+        if self.tag:
+            parts.append(f"tag:{self.tag}")
+        if self.status:
+            parts.append(f"status:{self.status}")
+        if self.source:
+            parts.append(f"source:{self.source}")
+        if self.follow_ups_due:
+            parts.append("follow-ups due")
+        if self.search:
+            parts.append(f"search:{self.search}")
+        return " ".join(parts) or "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The header's figures."""
+
+    total: int
+    new: int
+    negative_open: int
+    follow_ups_due: int

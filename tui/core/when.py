@@ -1,0 +1,42 @@
+"""Follow-up times as operators type them: ``30m``, ``2h``, ``1d``, ``tomorrow 09:00``,
+``today 17:30``, ``09:00`` (the next one), or an ISO 8601 time. Local times use the
+machine's time zone; results are aware UTC datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+_RELATIVE = re.compile(r"^(?:in\s+)?(\d+(?:\.\d+)?)\s*(m|min|mins|h|hr|hrs|d|day|days|w)$")
+_CLOCK = re.compile(r"^(?:(today|tomorrow)\s*)?(?:(?:at\s+)?(\d{1,2})(?::(\d{2}))?)?$")
+_UNITS = {"m": 60, "min": 60, "mins": 60, "h": 3600, "hr": 3600, "hrs": 3600,
+          "d": 86400, "day": 86400, "days": 86400, "w": 604800}
+
+
+def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
+    """Parse a follow-up time; ``ValueError`` with an example if it cannot."""
+    local = local or now.astimezone().tzinfo or UTC
+    spec = " ".join(text.strip().lower().split())
+    if not spec:
+        raise ValueError("empty time; try 30m, 2h, tomorrow 09:00 or 2026-05-01T09:00")
+    if match := _RELATIVE.match(spec):
+        return now + timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    if (match := _CLOCK.match(spec)) and (match[1] or match[2]):
+        day, hour, minute = match[1], int(match[2] or 9), int(match[3] or 0)
+        if hour > 23 or minute > 59:
+            raise ValueError(f"no such time {text!r}")
+        today = now.astimezone(local).date()
+        date = today + timedelta(days=1) if day == "tomorrow" else today
+        moment = datetime.combine(date, time(hour, minute), tzinfo=local)
+        if day is None and moment <= now:
+            moment += timedelta(days=1)
+        return moment.astimezone(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"cannot read {text!r} as a time; try 30m, 2h, tomorrow 09:00 or 2026-05-01T09:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local)
+    return moment.astimezone(UTC)

@@ -1,0 +1,80 @@
+"""Source health: per source its state, last success and error, mentions in the last hour,
+rate-limit remaining and next poll, and who holds the collector lease."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from tui.core.format import age, until
+from tui.core.model import utcnow
+from tui.core.text import for_display
+from tui.store import Store
+
+
+class HealthScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q", "dismiss(None)", "Close"),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    def __init__(self, store: Store, configured: list[str]) -> None:
+        super().__init__()
+        self.store = store
+        self.configured = configured
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog health"):
+            yield Label("Sources", classes="title")
+            yield Static(id="lease")
+            yield Static(id="table")
+            yield Label("r refresh · escape close", classes="hint")
+
+    async def on_mount(self) -> None:
+        await self.action_reload()
+        self.set_interval(2.0, self.action_reload)
+
+    async def action_reload(self) -> None:
+        now = utcnow()
+        lease = await self.store.lease_holder()
+        lease_text = Text("collector: ", style="bold")
+        if lease is None:
+            lease_text.append("nobody is collecting")
+        else:
+            holder, beat = lease
+            lease_text.append(f"{for_display(holder)} (heartbeat {age(beat, now)} ago)")
+        self.query_one("#lease", Static).update(lease_text)
+        table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
+        for column in ("source", "state", "last success", "last error", "1h", "rate left", "next poll"):
+            table.add_column(column, overflow="fold")
+        states = {state.name: state for state in await self.store.source_states()}
+        names = list(dict.fromkeys([*self.configured, *states]))
+        if not names:
+            table.add_row("(no sources configured)", "", "", "", "", "", "")
+        for name in names:
+            state = states.get(name)
+            hour = await self.store.mentions_since(name, now - timedelta(hours=1))
+            if state is None:
+                table.add_row(Text(name), "not polled yet", "", "", str(hour), "", "")
+                continue
+            error = ""
+            if state.last_error:
+                when = f"{age(state.last_error_at, now)} ago: " if state.last_error_at else ""
+                error = when + state.last_error
+            table.add_row(
+                Text(for_display(name)),
+                Text(state.state),
+                f"{age(state.last_success, now)} ago" if state.last_success else "never",
+                Text(for_display(error)),
+                str(hour),
+                state.rate_remaining or "",
+                until(state.next_poll, now) if state.next_poll else "",
+            )
+        self.query_one("#table", Static).update(table)

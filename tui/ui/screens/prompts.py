@@ -1,0 +1,166 @@
+"""Small modal prompts: tag, follow-up, confirm, filters. Each dismisses with its result
+(or None when cancelled with ``escape``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Label, Select
+
+from tui.core.model import STATUSES, Filter, utcnow
+from tui.core.when import parse_when
+
+
+class TagPrompt(ModalScreen[str | None]):
+    """Type a tag (completion from known tags; ``right`` accepts it) and press Enter."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, known: list[str], current: tuple[str, ...]) -> None:
+        super().__init__()
+        self.known = known
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Tag (Enter applies; a tag it already has is removed)", classes="title")
+            if self.current:
+                yield Label(Text("has: " + " ".join(f"#{t}" for t in self.current)))
+            yield Input(
+                placeholder="complaint",
+                suggester=SuggestFromList(self.known, case_sensitive=False),
+                id="tag-input",
+            )
+            yield Label("", id="tag-error", classes="error")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        tag = " ".join(event.value.split()).lower()
+        if not tag:
+            self.query_one("#tag-error", Label).update("Type a tag name, or escape to cancel.")
+            return
+        self.dismiss(tag)
+
+
+@dataclass(frozen=True)
+class FollowUpRequest:
+    due_at: datetime
+    note: str
+
+
+class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
+    """When (``30m``, ``2h``, ``tomorrow 09:00``, ISO) and an optional note."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Follow up when? (30m, 2h, tomorrow 09:00, 2026-05-01T09:00)", classes="title")
+            yield Input(placeholder="2h", id="when")
+            yield Input(placeholder="note (optional)", id="note")
+            yield Label("", id="when-error", classes="error")
+
+    @on(Input.Submitted, "#when")
+    def next_field(self) -> None:
+        if self._parse() is not None:
+            self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def submitted(self) -> None:
+        due = self._parse()
+        if due is not None:
+            self.dismiss(FollowUpRequest(due, self.query_one("#note", Input).value.strip()))
+
+    def _parse(self) -> datetime | None:
+        error = self.query_one("#when-error", Label)
+        try:
+            due = parse_when(self.query_one("#when", Input).value, utcnow())
+        except ValueError as exc:
+            error.update(str(exc))
+            self.query_one("#when", Input).focus()
+            return None
+        local = due.astimezone().strftime("%a %d %b %H:%M %Z")
+        error.update(f"due {local}")
+        return due
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes"),
+        Binding("n,escape", "dismiss(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="title")
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no")
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class FilterScreen(ModalScreen[Filter | None]):
+    """Tag, status, source, negatives only, follow-ups due. Enter applies."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("ctrl+s", "apply", "Apply"),
+    ]
+
+    def __init__(self, current: Filter, tags: list[str], sources: list[str]) -> None:
+        super().__init__()
+        self.current = current
+        self.tags = tags
+        self.sources = sources
+
+    def compose(self) -> ComposeResult:
+        current = self.current
+        with Vertical(classes="dialog"):
+            yield Label("Filter the list", classes="title")
+            yield Select([(t, t) for t in self.tags], prompt="any tag", value=current.tag or Select.BLANK, id="tag")
+            yield Select([(s, s) for s in STATUSES], prompt="any status", value=current.status or Select.BLANK, id="status")
+            yield Select([(s, s) for s in self.sources], prompt="any source", value=current.source or Select.BLANK, id="source")
+            yield Checkbox("negatives only", current.negative_only, id="negative")
+            yield Checkbox("follow-ups due", current.follow_ups_due, id="due")
+            with Horizontal(classes="buttons"):
+                yield Button("Apply (ctrl+s)", id="apply", variant="primary")
+                yield Button("Clear", id="clear")
+
+    def _value(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.BLANK else str(value)
+
+    def action_apply(self) -> None:
+        self.dismiss(
+            Filter(
+                negative_only=self.query_one("#negative", Checkbox).value,
+                tag=self._value("#tag"),
+                status=self._value("#status"),  # type: ignore[arg-type]
+                source=self._value("#source"),
+                search=self.current.search,
+                follow_ups_due=self.query_one("#due", Checkbox).value,
+            )
+        )
+
+    @on(Button.Pressed, "#apply")
+    def apply_pressed(self) -> None:
+        self.action_apply()
+
+    @on(Button.Pressed, "#clear")
+    def clear_pressed(self) -> None:
+        self.dismiss(Filter())

@@ -1,0 +1,333 @@
+"""The live list: a window of rows read from the store in keyset pages, drawn line by line.
+
+The widget never holds the whole table. It keeps at most ``WINDOW`` rows around the cursor,
+reads the next page when the cursor comes within ``MARGIN`` rows of the window's edge, and
+drops rows far from the cursor. Only the visible lines are rendered (the Line API), so the
+cost of a keypress does not depend on how many mentions are stored.
+
+All state changes happen in this widget's own message handlers (key actions and the
+``DataChanged`` message), so a refresh from the store never interleaves with a cursor move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.core.format import age, mark
+from tui.core.model import Filter, Row, utcnow
+from tui.core.text import first_line, for_display
+
+
+class RowSource(Protocol):
+    async def page_before(self, filt: Filter, before_id: int | None, limit: int) -> list[Row]: ...
+    async def page_after(self, filt: Filter, after_id: int | None, limit: int) -> list[Row]: ...
+    async def rows(self, ids: list[int]) -> dict[int, Row]: ...
+    async def count_newer(self, filt: Filter, after_id: int, cap: int = ...) -> int: ...
+
+
+PAGE = 100
+MARGIN = 40
+WINDOW = 600
+
+
+def _cell(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` cells."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+class MentionList(Widget, can_focus=True):
+    """Newest first; ``j``/``k`` move, ``g``/``G`` jump to the top or bottom."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="up"),
+        Binding("g,home", "first", "Top", show=False, id="top"),
+        Binding("G,end", "last", "Bottom", show=False, id="bottom"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="page_up"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "mention-list--cursor",
+        "mention-list--negative",
+        "mention-list--positive",
+        "mention-list--neutral",
+        "mention-list--unscored",
+        "mention-list--done",
+        "mention-list--meta",
+        "mention-list--tags",
+        "mention-list--due",
+        "mention-list--empty",
+    }
+
+    DEFAULT_CSS = """
+    MentionList { height: 1fr; }
+    """
+
+    new_count: reactive[int] = reactive(0)
+    """Rows newer than the window's top that the operator has not scrolled up to see."""
+
+    @dataclass
+    class Highlighted(Message):
+        """The row under the cursor changed (None: the list is empty)."""
+
+        row: Row | None
+
+    @dataclass
+    class NewArrivals(Message):
+        """``new_count`` changed."""
+
+        count: int
+
+    @dataclass
+    class DataChanged(Message):
+        """The store changed: re-read the visible rows and look for new ones."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, MentionList.DataChanged)
+
+    def __init__(self, source: RowSource, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.filter = Filter()
+        self.rows: list[Row] = []
+        self.cursor = 0
+        self.top = 0
+        self.at_newest = True
+        """The window starts at the newest matching row."""
+        self.at_oldest = True
+        """The window ends at the oldest matching row."""
+        self._highlighted: tuple[int, Row] | None = None
+
+    def watch_new_count(self, count: int) -> None:
+        self.post_message(self.NewArrivals(count))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Row | None:
+        return self.rows[self.cursor] if self.rows else None
+
+    async def load(self, filt: Filter | None = None) -> None:
+        """Show the newest rows matching ``filt`` (or the current filter), cursor at the top."""
+        if filt is not None:
+            self.filter = filt
+        rows = await self.source.page_before(self.filter, None, PAGE)
+        self.rows, self.cursor, self.top = rows, 0, 0
+        self.at_newest, self.at_oldest = True, len(rows) < PAGE
+        self.new_count = 0
+        self._changed()
+
+    async def _extend_older(self, target: int) -> int:
+        """Read the page after the window's end; returns how far ``target`` shifted."""
+        if self.at_oldest or not self.rows:
+            return 0
+        older = await self.source.page_before(self.filter, self.rows[-1].id, PAGE)
+        self.at_oldest = len(older) < PAGE
+        self.rows.extend(older)
+        drop = min(len(self.rows) - WINDOW, target - MARGIN - self.size.height)
+        if drop <= 0:
+            return 0
+        del self.rows[:drop]
+        self.cursor = max(0, self.cursor - drop)
+        self.top = max(0, self.top - drop)
+        self.at_newest = False
+        return -drop
+
+    async def _extend_newer(self, target: int) -> int:
+        """Read the page before the window's start; returns how far ``target`` shifted."""
+        if self.at_newest or not self.rows:
+            return 0
+        newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
+        if len(newer) < PAGE:
+            self.at_newest = True
+            self.new_count = 0
+        self.rows[:0] = newer
+        self.cursor += len(newer)
+        self.top += len(newer)
+        keep = max(WINDOW, target + len(newer) + MARGIN + self.size.height)
+        if len(self.rows) > keep:
+            del self.rows[keep:]
+            self.at_oldest = False
+        return len(newer)
+
+    async def on_mention_list_data_changed(self, message: DataChanged) -> None:
+        """Re-read the window's rows; show new arrivals if at the top, else count them."""
+        if not self.rows:
+            await self.load()
+            return
+        fresh = await self.source.rows([row.id for row in self.rows])
+        # Rows that no longer match the filter (e.g. handled while showing "new") stay until
+        # the next load, so the cursor never jumps under the operator.
+        self.rows = [fresh.get(row.id, row) for row in self.rows]
+        if self.at_newest:
+            newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
+            at_top = self.top == 0 and self.cursor < max(1, self.size.height // 2)
+            if newer and at_top and len(newer) < PAGE:
+                self.rows[:0] = newer
+                self.cursor += len(newer)
+                if self.cursor >= self.size.height - 1:
+                    self.top = self.cursor - max(0, self.size.height - 2)
+                self.new_count = 0
+            elif newer:
+                self.at_newest = False
+        if not self.at_newest:
+            self.new_count = await self.source.count_newer(self.filter, self.rows[0].id)
+        self._changed()
+
+    def update_row(self, row: Row) -> None:
+        """Show a locally changed row at once (before the store confirms it)."""
+        for index, existing in enumerate(self.rows):
+            if existing.id == row.id:
+                self.rows[index] = row
+                self._changed()
+                return
+
+    # -- moving ----------------------------------------------------------------------------
+
+    async def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        if index < MARGIN:
+            index += await self._extend_newer(index)
+        if index >= len(self.rows) - MARGIN:
+            index += await self._extend_older(index)
+        self.cursor = max(0, min(index, len(self.rows) - 1))
+        self._scroll_to_cursor()
+        self._changed()
+
+    def _scroll_to_cursor(self) -> None:
+        height = max(1, self.size.height)
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + height:
+            self.top = self.cursor - height + 1
+
+    async def action_cursor_down(self) -> None:
+        await self._move_to(self.cursor + 1)
+
+    async def action_cursor_up(self) -> None:
+        await self._move_to(self.cursor - 1)
+
+    async def action_page_down(self) -> None:
+        height = max(1, self.size.height)
+        self.top += height
+        await self._move_to(self.cursor + height)
+
+    async def action_page_up(self) -> None:
+        height = max(1, self.size.height)
+        self.top = max(0, self.top - height)
+        await self._move_to(self.cursor - height)
+
+    async def action_first(self) -> None:
+        await self.load()
+
+    async def action_last(self) -> None:
+        rows = await self.source.page_after(self.filter, None, PAGE)
+        self.rows = rows
+        self.at_oldest, self.at_newest = True, len(rows) < PAGE
+        self.cursor = len(rows) - 1 if rows else 0
+        self.top = max(0, self.cursor - self.size.height + 1)
+        if not self.at_newest:
+            self.new_count = 0
+        self._changed()
+
+    async def on_click(self, event: events.Click) -> None:
+        index = self.top + event.y
+        if 0 <= index < len(self.rows):
+            await self._move_to(index)
+
+    async def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        await self._move_to(self.cursor + 3)
+
+    async def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        await self._move_to(self.cursor - 3)
+
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()
+
+    def _changed(self) -> None:
+        self.refresh()
+        current = self.current
+        key = (self.cursor, current) if current else None
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.Highlighted(current))
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"mention-list--{name}", partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = self.top + y
+        base = self.rich_style
+        if index >= len(self.rows):
+            if y == 0 and not self.rows:
+                text = "No mentions match this filter." if self.filter.active else (
+                    "No mentions yet. They appear here as they arrive."
+                )
+                return Strip([Segment(_cell(f" {text}", width), self._style("empty"))], width)
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        return self._render_row(row, width, selected=index == self.cursor)
+
+    def _render_row(self, row: Row, width: int, *, selected: bool) -> Strip:
+        now = utcnow()
+        label = row.effective_label
+        sentiment = self._style(label)
+        meta = self._style("meta")
+        narrow = width < 100
+        author_w, source_w = (12, 8) if narrow else (16, 10)
+        status = "done" if row.status == "done" else "new"
+        if row.deleted:
+            status = "del"
+        segments = [
+            Segment(_cell(age(row.created_at, now), 4) + " ", meta),
+            Segment(mark(label, row.operator_label is not None) + " ", sentiment),
+            Segment(_cell(for_display(row.source), source_w) + " ", meta),
+            Segment(_cell(for_display(row.author), author_w) + " "),
+            Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
+        ]
+        if row.follow_up_due is not None:
+            due = row.follow_up_due <= now
+            segments.append(Segment("⏰ " if due else "◷ ", self._style("due") if due else meta))
+        if row.tags:
+            tags = " ".join(f"#{for_display(tag)}" for tag in row.tags)
+            segments.append(Segment(_cell(tags, min(24, len(tags) + 1)) + " ", self._style("tags")))
+        used = sum(s.cell_length for s in segments)
+        if used < width:
+            segments.append(Segment(_cell(first_line(row.text), width - used)))
+        strip = Strip(segments).crop_extend(0, width, None)
+        if selected:
+            strip = strip.apply_style(self.get_component_rich_style("mention-list--cursor"))
+        elif row.status == "done":
+            strip = strip.apply_style(Style(dim=True))
+        return strip.apply_style(self.rich_style)
+
+    def shown(self) -> list[Row]:
+        """The rows in the window (tests and the status line read this)."""
+        return list(self.rows)
+
+    def replace_current(self, **changes: object) -> Row | None:
+        row = self.current
+        if row is None:
+            return None
+        row = replace(row, **changes)  # type: ignore[arg-type]
+        self.update_row(row)
+        return row

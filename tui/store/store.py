@@ -147,6 +147,10 @@ class Store:
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA cache_size = -16000")
         await self._migrate()
+        # Prove the database is writable now, not at the operator's first action: a file that
+        # became read-only still opens and reads fine. (Rewrites the header with the same value.)
+        (version,) = await self._one("PRAGMA user_version")
+        await db.executescript(f"BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT;")
 
     async def _migrate(self) -> None:
         (version,) = await self._one("PRAGMA user_version")
@@ -190,6 +194,9 @@ class Store:
             raise StoreError(f"cannot write to {self.path}: {error}") from error
         try:
             result = await body(self._db)
+        except sqlite3.Error as error:
+            await self._db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to {self.path}: {error}") from error
         except BaseException:
             await self._db.execute("ROLLBACK")
             raise

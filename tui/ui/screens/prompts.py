@@ -132,9 +132,9 @@ class FilterScreen(ModalScreen[Filter | None]):
         current = self.current
         with Vertical(classes="dialog"):
             yield Label("Filter the list", classes="title")
-            yield Select([(t, t) for t in self.tags], prompt="any tag", value=current.tag or Select.BLANK, id="tag")
-            yield Select([(s, s) for s in STATUSES], prompt="any status", value=current.status or Select.BLANK, id="status")
-            yield Select([(s, s) for s in self.sources], prompt="any source", value=current.source or Select.BLANK, id="source")
+            yield Select([(t, t) for t in self.tags], prompt="any tag", value=current.tag or Select.NULL, id="tag")
+            yield Select([(s, s) for s in STATUSES], prompt="any status", value=current.status or Select.NULL, id="status")
+            yield Select([(s, s) for s in self.sources], prompt="any source", value=current.source or Select.NULL, id="source")
             yield Checkbox("negatives only", current.negative_only, id="negative")
             yield Checkbox("follow-ups due", current.follow_ups_due, id="due")
             with Horizontal(classes="buttons"):
@@ -143,7 +143,7 @@ class FilterScreen(ModalScreen[Filter | None]):
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
-        return None if value is Select.BLANK else str(value)
+        return None if value is Select.NULL else str(value)
 
     def action_apply(self) -> None:
         self.dismiss(

@@ -22,7 +22,7 @@ class ReplyEditor(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save draft", id="reply_save"),
-        Binding("ctrl+y", "copy", "Copy", id="reply_copy"),
+        Binding("ctrl+o", "copy", "Copy", id="reply_copy"),
         Binding("ctrl+t", "pick_template", "Template", id="reply_template"),
         Binding("escape", "close", "Close", id="reply_close"),
     ]
@@ -62,7 +62,7 @@ class ReplyEditor(ModalScreen[str | None]):
             yield TextArea(self.saved, id="reply-text", soft_wrap=True)
             with Horizontal(classes="reply-status"):
                 yield Label("", id="count")
-                yield Label("ctrl+s save · ctrl+y copy · escape close", classes="hint")
+                yield Label("ctrl+s save · ctrl+o copy · escape close", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
@@ -84,7 +84,7 @@ class ReplyEditor(ModalScreen[str | None]):
 
     @on(Select.Changed, "#template")
     def _template_chosen(self, event: Select.Changed) -> None:
-        if event.value is Select.BLANK:
+        if event.value is Select.NULL:
             return
         template = self.templates[int(event.value)]  # type: ignore[arg-type]
         filled = fill(template.text, author=self.author, brand=self.brand, operator=self.operator)

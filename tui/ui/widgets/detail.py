@@ -148,9 +148,13 @@ class DetailPane(VerticalScroll):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Select a mention to see it here.", _DIM), id="detail-body")
 
+    plain = ""
+    """The pane's text as shown, without styles (for tests and copying)."""
+
     def show(self, mention: Mention | None) -> None:
         body = self.query_one("#detail-body", Static)
         if mention is None:
+            self.plain = ""
             body.update(Text("Select a mention to see it here.", _DIM))
         else:
             variables = self.app.theme_variables
@@ -160,4 +164,6 @@ class DetailPane(VerticalScroll):
                 "neutral": variables.get("foreground", ""),
                 "unscored": variables.get("warning", ""),
             }
-            body.update(render_mention(mention, palette))
+            content = render_mention(mention, palette)
+            self.plain = "\n".join(part.plain for part in content.renderables)  # type: ignore[attr-defined]
+            body.update(content)

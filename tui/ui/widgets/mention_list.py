@@ -176,8 +176,7 @@ class MentionList(Widget, can_focus=True):
         self.rows = [fresh.get(row.id, row) for row in self.rows]
         if self.at_newest:
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
-            at_top = self.top == 0 and self.cursor < max(1, self.size.height // 2)
-            if newer and at_top and len(newer) < PAGE:
+            if newer and self.top == 0 and len(newer) < PAGE:
                 self.rows[:0] = newer
                 self.cursor += len(newer)
                 if self.cursor >= self.size.height - 1:

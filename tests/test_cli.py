@@ -1,0 +1,223 @@
+"""The command line, run as a user would: real files, real database, exit codes, messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def jsonl(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"source": "mastodon", "external_id": "1", "text": "My parcel is late again, still no answer", "author": "ann", "created_at": "2026-11-20T10:00:00Z", "url": "https://m.example/1"}),
+        json.dumps({"source": "mastodon", "external_id": "2", "text": "Thanks, great service!", "author": "bob", "created_at": "2026-11-21T10:00:00Z"}),
+        "{not json",
+        json.dumps({"source": "reddit", "text": 42}),
+        "",
+        json.dumps({"text": "no id at all [@click=app.quit]x[/] \u202eevil", "created_at": "yesterday"}),
+        json.dumps({"text": "no id at all, fine"}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_reports_bad_lines_and_is_idempotent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path
+) -> None:
+    db = str(tmp_path / "m.db")
+    code, _, err = run(capsys, "import", str(jsonl), "--db", db)
+    assert code == 1  # some lines were skipped
+    assert f"{jsonl}:3: not valid JSON" in err
+    assert f"{jsonl}:4: missing or non-string 'text'" in err
+    assert f"{jsonl}:6: bad time 'yesterday'" in err
+    assert "imported 3 new mentions" in err
+    code, _, err = run(capsys, "import", str(jsonl), "--db", db)
+    assert "imported 0 new mentions (3 already present" in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 3
+
+
+def test_import_csv_with_optional_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "text", "author", "created_at"])
+        writer.writerow(["a1", "Billing charged me twice", "cat", "2026-11-01T08:00:00Z"])
+        writer.writerow(["a2", "Love it", "dan", ""])
+    db = str(tmp_path / "m.db")
+    assert run(capsys, "import", str(path), "--db", db)[0] == 0
+    assert run(capsys, "import", str(path), "--db", db)[0] == 0
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT source, external_id, author FROM mentions ORDER BY id").fetchall()
+    assert rows == [("import", "a2", "dan"), ("import", "a1", "cat")] or rows == [
+        ("import", "a1", "cat"),
+        ("import", "a2", "dan"),
+    ]
+
+
+def test_import_csv_without_text_column_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,body\n1,hello\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", str(path), "--db", str(tmp_path / "m.db"))
+    assert code == 2 and "no 'text' column" in err and err.count("\n") == 1
+
+
+def test_import_keeps_invalid_utf8_and_nul_exactly(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    line = b'{"external_id": "x", "text": "bad \xff\xfe bytes \\u0000 nul"}'
+    path.write_bytes(line + b"\n")
+    db = str(tmp_path / "m.db")
+    assert run(capsys, "import", str(path), "--db", db)[0] == 0
+    with sqlite3.connect(db) as conn:
+        text, raw = conn.execute("SELECT text, raw FROM mentions").fetchone()
+    assert text == "bad \ufffd\ufffd bytes \x00 nul"
+    assert raw == line  # the payload as collected, byte for byte
+
+
+def test_export_jsonl_has_every_documented_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path
+) -> None:
+    db = str(tmp_path / "m.db")
+    run(capsys, "import", str(jsonl), "--db", db)
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(capsys, "export", "--db", db, "-o", str(out))
+    assert code == 0 and "exported 3 mentions" in err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3
+    first = records[0]
+    assert set(first) >= {
+        "id", "source", "external_id", "url", "author", "text", "created_at", "collected_at",
+        "language", "sentiment", "tags", "status", "follow_up", "snapshots", "drafts",
+        "deleted_at", "versions",
+    }
+    assert set(first["sentiment"]) >= {"compound", "label", "reasons", "operator_label"}
+    assert first["created_at"].endswith("Z")
+    # The export is importable: re-importing it into a new database brings every mention.
+    db2 = str(tmp_path / "m2.db")
+    code, _, err = run(capsys, "import", str(out), "--db", db2)
+    assert code == 0 and "imported 3 new mentions" in err
+
+
+def test_export_filters_and_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path) -> None:
+    db = str(tmp_path / "m.db")
+    run(capsys, "import", str(jsonl), "--db", db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE mentions SET status = 'done' WHERE external_id = '1'")
+    code, out, _ = run(capsys, "export", "--db", db, "--status", "done")
+    assert code == 0 and [json.loads(x)["external_id"] for x in out.splitlines()] == ["1"]
+    code, out, _ = run(capsys, "export", "--db", db, "--since", "2026-11-21T00:00:00Z")
+    assert {json.loads(x)["external_id"] for x in out.splitlines()} == {"2"} | {
+        json.loads(x)["external_id"] for x in out.splitlines() if json.loads(x)["source"] == "import"
+    }
+    code, out, _ = run(capsys, "export", "--db", db, "--format", "csv")
+    rows = list(csv.DictReader(out.splitlines()))
+    assert len(rows) == 3 and "sentiment_label" in rows[0]
+    assert run(capsys, "export", "--db", db, "--since", "whenever")[0] == 2
+
+
+def test_evidence_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path) -> None:
+    import asyncio
+
+    from tui.store import Store
+
+    db = tmp_path / "m.db"
+    run(capsys, "import", str(jsonl), "--db", str(db))
+
+    async def snap() -> None:
+        store = await Store.open(db, "eve")
+        snapshot = await store.add_snapshot(1)
+        await store.add_snapshot_page(snapshot.id, status=200, error=None, page=b"<html>hi</html>")
+        await store.close()
+
+    asyncio.run(snap())
+    code, out, _ = run(capsys, "evidence", "1", "-o", str(tmp_path / "ev"), "--db", str(db))
+    assert code == 0
+    folder = Path(out.strip())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    import hashlib
+
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    assert any(name.endswith("page.html") for name in manifest["files"])
+    assert manifest["snapshots"][0]["by"] == "eve"
+    code, _, err = run(capsys, "evidence", "99", "-o", str(tmp_path / "ev"), "--db", str(db))
+    assert code == 2 and "no mention 99" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('brand = "x"\nbrnad_terms = []\n', ":2: brnad_terms: unknown key"),
+        ("brand = \n", "invalid TOML"),
+        ('auto_snapshot = "sometimes"\n', ":1: auto_snapshot: unknown mode"),
+        ('[sentiment]\nnegative_threshold = "low"\n', ":2: sentiment.negative_threshold: expected a number"),
+        ('[[sources]]\nkind = "myspace"\n', ":2: sources.kind: unknown or missing source kind"),
+        ('[[sources]]\nkind = "feed"\nurl = "x"\ninterval = "soon"\n', ":4: sources.interval"),
+    ],
+)
+def test_config_errors_name_key_and_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, expected: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "export", "--config", str(config), "--db", str(tmp_path / "m.db"))
+    assert code == 2
+    assert expected in err and err.count("\n") == 1
+
+
+def test_missing_config_file_named_explicitly_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "export", "--config", str(tmp_path / "nope.toml"))
+    assert code == 2 and "config file not found" in err
+
+
+def test_example_config_is_valid() -> None:
+    from tui.config import load_config
+
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    config = load_config(example)
+    assert config.brand_terms and config.sources and config.templates
+
+
+def test_database_on_missing_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "export", "--db", str(tmp_path / "no" / "where.db"))
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
+def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path) -> None:
+    """The database file is read-only for the user running triage. As root, the child runs
+    without the capability to override file permissions, so the mode bits apply to it too."""
+    db = tmp_path / "m.db"
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"external_id": "1", "text": "kept"}\n', encoding="utf-8")
+    assert main(["import", str(source), "--db", str(db)]) == 0
+    before = db.read_bytes()
+    db.chmod(0o444)
+    command = [sys.executable, "-m", "tui", "import", str(source), "--db", str(db)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to drop root's file-permission override"
+        command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps=-all", *command]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("triage: ") and result.stderr.count("\n") == 1
+    assert "writable" in result.stderr
+    assert db.read_bytes() == before

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tui.config import Config
+from tui.core.model import IncomingMention, Reason, Score, utcnow
+from tui.store import Store
+from tui.ui.app import TriageApp
+
+NEG = Score(-0.7, "negative", (Reason("late", -1.6), Reason("still", -0.8)))
+POS = Score(0.8, "positive", (Reason("great", 3.1),))
+NEU = Score(0.0, "neutral", ())
+
+SEED = [
+    ("mastodon", "ann", "My parcel is three days late and support won't answer", NEG, None),
+    ("bluesky", "bob", "Great service today, driver was lovely", POS, "https://bsky.example/p/1"),
+    ("reddit", "cat", "Does anyone know the cut-off time for pickups?", NEU, None),
+    ("mastodon", "dan", "Charged twice for my subscription, still no refund", NEG, None),
+    ("hackernews", "eve", "[@click=app.quit]click me[/] \x1b[31mred\x1b[0m \u202eevil", NEU, None),
+]
+
+
+async def seed(db_path: Path, rows: list[tuple[str, str, str, Score, str | None]] = SEED) -> list[int]:
+    store = await Store.open(db_path, "seeder")
+    now = utcnow()
+    mentions = [
+        IncomingMention(source, f"{source}-{n}", text, author, url, now - timedelta(minutes=50 - n))
+        for n, (source, author, text, _, url) in enumerate(rows)
+    ]
+    ids = await store.add_mentions(mentions, [row[3] for row in rows])
+    await store.close()
+    return ids
+
+
+@pytest.fixture
+def make_app(db_path: Path) -> Callable[..., Awaitable[TriageApp]]:
+    async def make(config: Config | None = None, rows: list | None = None) -> TriageApp:
+        await seed(db_path, rows if rows is not None else SEED)
+        return TriageApp(config or Config(brand="Acme"), db_path, "tester", collect=False)
+
+    return make
+
+
+async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until key handlers, store writes and the list refresh have all finished."""
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(predicate: Callable[[], bool], pilot, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def http_page():  # type: ignore[no-untyped-def]
+    """Serve fixed bytes on 127.0.0.1; returns a function giving the URL of a page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = pages.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def page(body: bytes) -> str:
+        path = f"/page{len(pages)}"
+        pages[path] = body
+        return f"http://127.0.0.1:{server.server_port}{path}"
+
+    yield page
+    server.shutdown()
+    server.server_close()

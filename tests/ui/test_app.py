@@ -1,0 +1,337 @@
+"""Pilot tests: press each key as an operator would and check what the database holds."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import Input, Select, TextArea
+
+from tests.ui.conftest import NEG, seed, settle, wait_until
+from tui.config import Config
+from tui.core.model import IncomingMention
+from tui.store import Store
+from tui.ui.app import TriageApp
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.prompts import ConfirmScreen
+from tui.ui.screens.reply import ReplyEditor
+from tui.ui.widgets.detail import DetailPane
+
+
+def db_rows(db_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def detail_text(app: TriageApp) -> str:
+    return app.query_one(DetailPane).plain
+
+
+async def test_list_is_newest_first_and_keys_move(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        authors = [row.author for row in app.mentions.shown()]
+        assert authors == ["eve", "dan", "cat", "bob", "ann"]
+        assert app.mentions.current.author == "eve"
+        await pilot.press("j", "j")
+        assert app.mentions.current.author == "cat"
+        await pilot.press("k")
+        assert app.mentions.current.author == "dan"
+        await pilot.press("G")
+        await settle(app, pilot)
+        assert app.mentions.current.author == "ann"
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert app.mentions.current.author == "eve"
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert "Charged twice" in detail_text(app)
+        assert "still -0.80" in detail_text(app)  # the words that moved the score
+
+
+async def test_tag_prompt_applies_and_completes(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("t")
+        await pilot.press(*"billing", "enter")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT tag, mention_id FROM mention_tags") == [("billing", 5)]
+        assert app.mentions.current.tags == ("billing",)
+        # completion from known tags: "bil" + right arrow accepts "billing" on another mention
+        await pilot.press("j", "t", "b", "i", "right", "enter")
+        await settle(app, pilot)
+        assert sorted(db_rows(db_path, "SELECT mention_id FROM mention_tags WHERE tag='billing'")) == [(4,), (5,)]
+        events = db_rows(db_path, "SELECT action, detail, by FROM events ORDER BY id")
+        assert events == [("tag", "billing", "tester"), ("tag", "billing", "tester")]
+
+
+async def test_quick_tags_toggle(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press("6")
+        await settle(app, pilot)
+        assert sorted(db_rows(db_path, "SELECT tag FROM mention_tags")) == [("complaint",), ("urgent",)]
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT tag FROM mention_tags") == [("urgent",)]
+
+
+async def test_snapshot_stores_text_hash_and_fetches_the_page(make_app, db_path: Path, http_page) -> None:
+    url = http_page(b"<html>the post as it was</html>")
+    rows = [("bluesky", "bob", "Great service", NEG, url)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        await wait_until(lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot)
+        snap = db_rows(db_path, "SELECT text, by, url FROM snapshots")
+        assert snap == [("Great service", "tester", url)]
+        page = db_rows(db_path, "SELECT status, page, error FROM snapshot_pages")
+        assert page == [(200, b"<html>the post as it was</html>", None)]
+        await settle(app, pilot)
+        assert "page: HTTP 200" in detail_text(app)
+
+
+async def test_snapshot_of_a_dead_link_records_the_failure(make_app, db_path: Path) -> None:
+    rows = [("bluesky", "bob", "Gone", NEG, "http://127.0.0.1:9/nothing-listens-here")]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await wait_until(lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot)
+        status, error = db_rows(db_path, "SELECT status, error FROM snapshot_pages")[0]
+        assert status is None and "ConnectError" in error
+        assert db_rows(db_path, "SELECT count(*) FROM snapshots")[0][0] == 1
+
+
+async def test_reply_editor_template_save_and_discard(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("j")  # dan on mastodon
+        await pilot.press("r")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditor)
+        editor.query_one("#template", Select).value = 1  # "Apologize"
+        await pilot.pause()
+        text = editor.query_one(TextArea).text
+        assert text.startswith("Hi @dan, we're sorry") and "Acme" in text and "tester" in text
+        assert str(editor.query_one("#count").render()) == f"{len(text)}/500"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT mention_id, by, text FROM drafts") == [(4, "tester", text)]
+        # Reopening loads the saved draft; unsaved edits ask before they are discarded.
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.screen.query_one(TextArea).text == text
+        await pilot.press("x", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, ReplyEditor)
+        await pilot.press("escape", "y")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ReplyEditor)
+        assert db_rows(db_path, "SELECT text FROM drafts") == [(text,)]
+
+
+async def test_reply_copy_uses_the_clipboard(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        await pilot.press(*"on it", "ctrl+o")
+        assert app.clipboard == "on it"
+
+
+async def test_follow_up_prompt(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"soon", "enter")
+        await pilot.pause()
+        assert "cannot read 'soon'" in str(app.screen.query_one("#when-error").render())
+        app.screen.query_one("#when", Input).value = ""
+        await pilot.press(*"2h", "enter", *"call back", "enter")
+        await settle(app, pilot)
+        (due, note, done), = db_rows(db_path, "SELECT due_at, note, done FROM follow_ups")
+        assert note == "call back" and done == 0
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT done FROM follow_ups") == [(1,)]
+
+
+async def test_done_toggles(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT status FROM mentions WHERE id = 5") == [("done",)]
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT status FROM mentions WHERE id = 5") == [("new",)]
+        assert [a for a, in db_rows(db_path, "SELECT detail FROM events")] == ["done", "new"]
+
+
+async def test_operator_label_cycles(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seen = []
+        for _ in range(4):
+            await pilot.press("o")
+            await settle(app, pilot)
+            seen.append(db_rows(db_path, "SELECT operator_label FROM mentions WHERE id = 5")[0][0])
+        assert seen == ["negative", "neutral", "positive", None]
+
+
+async def test_search_and_escape(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"refun")
+        await wait_until(lambda: [r.author for r in app.mentions.shown()] == ["dan"], pilot)
+        await pilot.press("enter")
+        assert app.focused is app.mentions
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert len(app.mentions.shown()) == 5
+        assert not app.mentions.filter.active
+
+
+async def test_negatives_and_clear_filters(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert [r.author for r in app.mentions.shown()] == ["dan", "ann"]
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert len(app.mentions.shown()) == 5
+        await pilot.press("n", "x")
+        await settle(app, pilot)
+        assert len(app.mentions.shown()) == 5
+
+
+async def test_filter_dialog_by_source(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("F")
+        await settle(app, pilot)
+        app.screen.query_one("#source", Select).value = "mastodon"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert [r.author for r in app.mentions.shown()] == ["dan", "ann"]
+        assert "source:mastodon" in str(app.query_one("#status").render())
+
+
+async def test_help_lists_every_key_and_quit(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        described = {text for _, text in app.screen.rows}
+        assert {"Tag", "Snapshot", "Reply", "Follow-up", "Done", "Search", "Negatives", "Quit", "Down", "Top"} <= described
+        assert ("1", "Quick tag 1") in app.screen.rows
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_keys_are_remappable_from_the_config(make_app, db_path: Path) -> None:
+    app = await make_app(Config(brand="Acme", keys={"snapshot": "S", "down": "ctrl+n"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", "S")
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT mention_id FROM snapshots") == [(4,)]
+        await pilot.press("s")  # no longer bound
+        await settle(app, pilot)
+        assert db_rows(db_path, "SELECT count(*) FROM snapshots") == [(1,)]
+
+
+async def test_new_mentions_from_another_connection_appear_at_the_top(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        other = await Store.open(db_path, "collector")
+        await other.add_mentions([IncomingMention("reddit", "new-1", "Fresh complaint", "fay")], [NEG])
+        await wait_until(lambda: app.mentions.shown()[0].author == "fay", pilot, timeout=2)
+        assert app.mentions.current.author == "eve"  # the cursor stays on what it was on
+        await other.close()
+
+
+async def test_scrolled_down_new_mentions_are_counted_not_inserted(make_app, db_path: Path) -> None:
+    rows = [("reddit", f"user{n}", f"post number {n}", NEG, None) for n in range(80)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("pagedown", "pagedown")
+        await settle(app, pilot)
+        assert app.mentions.top > 0
+        before = app.mentions.current
+        other = await Store.open(db_path, "collector")
+        await other.add_mentions([IncomingMention("reddit", "new-2", "Another one", "gus")], [NEG])
+        await wait_until(lambda: app.mentions.new_count == 1, pilot, timeout=2)
+        assert app.mentions.current == before
+        assert "1 new" in str(app.query_one("#status").render())
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert app.mentions.shown()[0].author == "gus" and app.mentions.new_count == 0
+        await other.close()
+
+
+async def test_deep_scrolling_pages_through_the_window(make_app, db_path: Path) -> None:
+    """More rows than the window holds: moving down reads pages, moving back up re-reads."""
+    rows = [("reddit", f"user{n}", f"post {n}", NEG, None) for n in range(1500)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        for _ in range(80):
+            await pilot.press("pagedown")
+        await settle(app, pilot)
+        deep = app.mentions.current
+        height = app.mentions.size.height
+        assert deep.id == 1500 - 80 * height  # exactly 80 pages down from the newest
+        assert len(app.mentions.shown()) <= 700  # a window, not the table
+        await pilot.press("G")
+        await settle(app, pilot)
+        assert app.mentions.current.author == "user0"
+        for _ in range(1500 // height + 1):
+            await pilot.press("pageup")
+        await settle(app, pilot)
+        assert app.mentions.current.author == "user1499"
+        ids = [r.id for r in app.mentions.shown()]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+
+
+async def test_hostile_text_is_shown_literally_and_cannot_act(make_app, db_path: Path) -> None:
+    rows = [
+        ("reddit", "[b]mallory[/b]", "[@click=app.quit]click me[/] \x1b[31mred\x1b[0m \u202eevil \x00", NEG, None),
+    ]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        line = "".join(segment.text for segment in app.mentions.render_line(0))
+        assert "[@click=app.quit]click me[/]" in line
+        assert "[b]mallory[/b]" in line
+        assert "\x1b" not in line and "\u202e" not in line
+        text = detail_text(app)
+        assert "[@click=app.quit]click me[/]" in text and "\x1b" not in text
+        await pilot.click("#list", offset=(60, 0))
+        await pilot.click("#detail")
+        await settle(app, pilot)
+        assert app.is_running

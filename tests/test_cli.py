@@ -26,12 +26,31 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def jsonl(tmp_path: Path) -> Path:
     path = tmp_path / "in.jsonl"
     lines = [
-        json.dumps({"source": "mastodon", "external_id": "1", "text": "My parcel is late again, still no answer", "author": "ann", "created_at": "2026-11-20T10:00:00Z", "url": "https://m.example/1"}),
-        json.dumps({"source": "mastodon", "external_id": "2", "text": "Thanks, great service!", "author": "bob", "created_at": "2026-11-21T10:00:00Z"}),
+        json.dumps(
+            {
+                "source": "mastodon",
+                "external_id": "1",
+                "text": "My parcel is late again, still no answer",
+                "author": "ann",
+                "created_at": "2026-11-20T10:00:00Z",
+                "url": "https://m.example/1",
+            }
+        ),
+        json.dumps(
+            {
+                "source": "mastodon",
+                "external_id": "2",
+                "text": "Thanks, great service!",
+                "author": "bob",
+                "created_at": "2026-11-21T10:00:00Z",
+            }
+        ),
         "{not json",
         json.dumps({"source": "reddit", "text": 42}),
         "",
-        json.dumps({"text": "no id at all [@click=app.quit]x[/] \u202eevil", "created_at": "yesterday"}),
+        json.dumps(
+            {"text": "no id at all [@click=app.quit]x[/] \u202eevil", "created_at": "yesterday"}
+        ),
         json.dumps({"text": "no id at all, fine"}),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -54,7 +73,9 @@ def test_import_reports_bad_lines_and_is_idempotent(
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 3
 
 
-def test_import_csv_with_optional_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_import_csv_with_optional_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "in.csv"
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -65,7 +86,9 @@ def test_import_csv_with_optional_columns(capsys: pytest.CaptureFixture[str], tm
     assert run(capsys, "import", str(path), "--db", db)[0] == 0
     assert run(capsys, "import", str(path), "--db", db)[0] == 0
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT source, external_id, author FROM mentions ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT source, external_id, author FROM mentions ORDER BY id"
+        ).fetchall()
     assert rows == [("import", "a2", "dan"), ("import", "a1", "cat")] or rows == [
         ("import", "a1", "cat"),
         ("import", "a2", "dan"),
@@ -81,7 +104,9 @@ def test_import_csv_without_text_column_is_a_usage_error(
     assert code == 2 and "no 'text' column" in err and err.count("\n") == 1
 
 
-def test_import_keeps_invalid_utf8_and_nul_exactly(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_import_keeps_invalid_utf8_and_nul_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "in.jsonl"
     line = b'{"external_id": "x", "text": "bad \xff\xfe bytes \\u0000 nul"}'
     path.write_bytes(line + b"\n")
@@ -105,9 +130,23 @@ def test_export_jsonl_has_every_documented_field(
     assert len(records) == 3
     first = records[0]
     assert set(first) >= {
-        "id", "source", "external_id", "url", "author", "text", "created_at", "collected_at",
-        "language", "sentiment", "tags", "status", "follow_up", "snapshots", "drafts",
-        "deleted_at", "versions",
+        "id",
+        "source",
+        "external_id",
+        "url",
+        "author",
+        "text",
+        "created_at",
+        "collected_at",
+        "language",
+        "sentiment",
+        "tags",
+        "status",
+        "follow_up",
+        "snapshots",
+        "drafts",
+        "deleted_at",
+        "versions",
     }
     assert set(first["sentiment"]) >= {"compound", "label", "reasons", "operator_label"}
     assert first["created_at"].endswith("Z")
@@ -117,7 +156,9 @@ def test_export_jsonl_has_every_documented_field(
     assert code == 0 and "imported 3 new mentions" in err
 
 
-def test_export_filters_and_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path) -> None:
+def test_export_filters_and_csv(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, jsonl: Path
+) -> None:
     db = str(tmp_path / "m.db")
     run(capsys, "import", str(jsonl), "--db", db)
     with sqlite3.connect(db) as conn:
@@ -126,7 +167,9 @@ def test_export_filters_and_csv(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert code == 0 and [json.loads(x)["external_id"] for x in out.splitlines()] == ["1"]
     code, out, _ = run(capsys, "export", "--db", db, "--since", "2026-11-21T00:00:00Z")
     assert {json.loads(x)["external_id"] for x in out.splitlines()} == {"2"} | {
-        json.loads(x)["external_id"] for x in out.splitlines() if json.loads(x)["source"] == "import"
+        json.loads(x)["external_id"]
+        for x in out.splitlines()
+        if json.loads(x)["source"] == "import"
     }
     code, out, _ = run(capsys, "export", "--db", db, "--format", "csv")
     rows = list(csv.DictReader(out.splitlines()))
@@ -169,7 +212,10 @@ def test_evidence_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, jso
         ('brand = "x"\nbrnad_terms = []\n', ":2: brnad_terms: unknown key"),
         ("brand = \n", "invalid TOML"),
         ('auto_snapshot = "sometimes"\n', ":1: auto_snapshot: unknown mode"),
-        ('[sentiment]\nnegative_threshold = "low"\n', ":2: sentiment.negative_threshold: expected a number"),
+        (
+            '[sentiment]\nnegative_threshold = "low"\n',
+            ":2: sentiment.negative_threshold: expected a number",
+        ),
         ('[[sources]]\nkind = "myspace"\n', ":2: sources.kind: unknown or missing source kind"),
         ('[[sources]]\nkind = "feed"\nurl = "x"\ninterval = "soon"\n', ":4: sources.interval"),
     ],
@@ -184,7 +230,9 @@ def test_config_errors_name_key_and_line_and_exit_2(
     assert expected in err and err.count("\n") == 1
 
 
-def test_missing_config_file_named_explicitly_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_missing_config_file_named_explicitly_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, _, err = run(capsys, "export", "--config", str(tmp_path / "nope.toml"))
     assert code == 2 and "config file not found" in err
 
@@ -215,7 +263,13 @@ def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path)
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         assert setpriv, "setpriv (util-linux) is needed to drop root's file-permission override"
-        command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--inh-caps=-all", *command]
+        command = [
+            setpriv,
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--inh-caps=-all",
+            *command,
+        ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("triage: ") and result.stderr.count("\n") == 1

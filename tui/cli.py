@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--backlog", type=int, default=60, help=argparse.SUPPRESS)
 
     imp = commands.add_parser(
-        "import", parents=[common], help="import JSON Lines (export shape) or CSV with a text column"
+        "import",
+        parents=[common],
+        help="import JSON Lines (export shape) or CSV with a text column",
     )
     imp.add_argument("file", type=Path, help="file to import, or - for stdin")
     imp.add_argument("--format", choices=("jsonl", "csv"), help="default: from the extension")
@@ -246,12 +248,26 @@ def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
 
 
+def cmd_collect(args: argparse.Namespace, config: Config) -> int:
+    from tui.collector import run_collect_cli
+
+    return run_collect_cli(config, _db_path(args), once=args.once, operator=operator_name(config))
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    from tui.collector import run_doctor_cli
+
+    return run_doctor_cli(config)
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Config], int]] = {
     None: cmd_app,
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
     "evidence": cmd_evidence,
+    "collect": cmd_collect,
+    "doctor": cmd_doctor,
 }
 
 

@@ -27,7 +27,9 @@ SOURCE_KINDS: dict[str, frozenset[str]] = {
     "mastodon": frozenset({"hashtags", "search", "stream", "token_env"}),
     "bluesky": frozenset({"query", "handle_env", "password_env"}),
     "hackernews": frozenset({"query"}),
-    "reddit": frozenset({"query", "subreddits", "client_id_env", "client_secret_env", "user_agent"}),
+    "reddit": frozenset(
+        {"query", "subreddits", "client_id_env", "client_secret_env", "user_agent"}
+    ),
     "feed": frozenset({"url"}),
     "jsonl": frozenset({"path"}),
 }
@@ -137,7 +139,9 @@ class _Reader:
         self.lines = text.splitlines()
 
     def line_of(self, key: str, after: int = 0) -> int | None:
-        pattern = re.compile(rf"""^\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*=""")
+        pattern = re.compile(
+            rf"""^\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*="""
+        )
         for number, line in enumerate(self.lines[after:], start=after + 1):
             if pattern.match(line):
                 return number
@@ -161,17 +165,27 @@ class _Reader:
         return ConfigError(f"{where}: {key}: {problem}; {fix}")
 
 
-def _expect(reader: _Reader, key: str, value: Any, kind: type | tuple[type, ...], fix: str, after: int = 0) -> Any:
+def _expect(
+    reader: _Reader, key: str, value: Any, kind: type | tuple[type, ...], fix: str, after: int = 0
+) -> Any:
     if isinstance(value, bool) and kind in (int, float, (int, float)):
         raise reader.error(key, f"expected a number, got {value!r}", fix, after)
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise reader.error(key, f"expected {_TYPE_WORDS.get(names, names)}, got {value!r}", fix, after)
+        raise reader.error(
+            key, f"expected {_TYPE_WORDS.get(names, names)}, got {value!r}", fix, after
+        )
     return value
 
 
-_TYPE_WORDS = {"str": "a string", "list": "a list", "dict": "a table", "bool": "true or false",
-               "int": "an integer", "int or float": "a number"}
+_TYPE_WORDS = {
+    "str": "a string",
+    "list": "a list",
+    "dict": "a table",
+    "bool": "true or false",
+    "int": "an integer",
+    "int or float": "a number",
+}
 
 
 def _str_list(reader: _Reader, key: str, value: Any, fix: str, after: int = 0) -> tuple[str, ...]:
@@ -195,7 +209,9 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read config: {error}; fix the file's permissions or encoding") from error
+        raise ConfigError(
+            f"{path}: cannot read config: {error}; fix the file's permissions or encoding"
+        ) from error
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -219,7 +235,9 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
     if "auto_snapshot" in data:
         mode = data["auto_snapshot"]
         if mode not in ("off", "negative", "all"):
-            raise reader.error("auto_snapshot", f"unknown mode {mode!r}", 'use "off", "negative" or "all"')
+            raise reader.error(
+                "auto_snapshot", f"unknown mode {mode!r}", 'use "off", "negative" or "all"'
+            )
         values["auto_snapshot"] = mode
     if "quick_tags" in data:
         tags = _str_list(reader, "quick_tags", data["quick_tags"], "give up to nine tag names")
@@ -232,7 +250,9 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
             _expect(reader, f"keys.{name}", key, str, 'write e.g. snapshot = "S"')
         values["keys"] = dict(keys)
     if "char_limits" in data:
-        limits = _expect(reader, "char_limits", data["char_limits"], dict, "use a [char_limits] table")
+        limits = _expect(
+            reader, "char_limits", data["char_limits"], dict, "use a [char_limits] table"
+        )
         for name, limit in limits.items():
             _expect(reader, f"char_limits.{name}", limit, int, "give a number of characters")
         values["char_limits"] = dict(limits)
@@ -253,10 +273,14 @@ def _templates(reader: _Reader, items: Any) -> tuple[Template, ...]:
         _expect(reader, "templates", item, dict, "use [[templates]] tables", after)
         unknown = set(item) - {"name", "text"}
         if unknown:
-            raise reader.error(f"templates.{min(unknown)}", "unknown key", "a template has name and text", after)
+            raise reader.error(
+                f"templates.{min(unknown)}", "unknown key", "a template has name and text", after
+            )
         for key in ("name", "text"):
             if key not in item:
-                raise reader.error("templates", f"template {index + 1} has no {key}", f"add {key} = \"...\"", after)
+                raise reader.error(
+                    "templates", f"template {index + 1} has no {key}", f'add {key} = "..."', after
+                )
             _expect(reader, f"templates.{key}", item[key], str, "use a string", after)
         templates.append(Template(item["name"], item["text"]))
     return tuple(templates)
@@ -267,20 +291,42 @@ def _sentiment(reader: _Reader, table: Any) -> SentimentConfig:
     allowed = {"negative_threshold", "positive_threshold", "lexicon"}
     for key in table:
         if key not in allowed:
-            raise reader.error(f"sentiment.{key}", "unknown key", f"valid keys are {', '.join(sorted(allowed))}")
+            raise reader.error(
+                f"sentiment.{key}", "unknown key", f"valid keys are {', '.join(sorted(allowed))}"
+            )
     values: dict[str, Any] = {}
     for key in ("negative_threshold", "positive_threshold"):
         if key in table:
-            value = _expect(reader, f"sentiment.{key}", table[key], (int, float), "give a number between -1 and 1")
+            value = _expect(
+                reader,
+                f"sentiment.{key}",
+                table[key],
+                (int, float),
+                "give a number between -1 and 1",
+            )
             if not -1 <= value <= 1:
-                raise reader.error(f"sentiment.{key}", f"{value} is outside -1..1", "give a number between -1 and 1")
+                raise reader.error(
+                    f"sentiment.{key}",
+                    f"{value} is outside -1..1",
+                    "give a number between -1 and 1",
+                )
             values[key] = float(value)
     if values.get("negative_threshold", -1) >= values.get("positive_threshold", 1):
-        raise reader.error("sentiment.negative_threshold", "must be below positive_threshold", "lower it")
+        raise reader.error(
+            "sentiment.negative_threshold", "must be below positive_threshold", "lower it"
+        )
     if "lexicon" in table:
-        lexicon = _expect(reader, "sentiment.lexicon", table["lexicon"], dict, "use a [sentiment.lexicon] table")
+        lexicon = _expect(
+            reader, "sentiment.lexicon", table["lexicon"], dict, "use a [sentiment.lexicon] table"
+        )
         for word, weight in lexicon.items():
-            _expect(reader, f"sentiment.lexicon.{word}", weight, (int, float), 'write e.g. "outage" = -2.5')
+            _expect(
+                reader,
+                f"sentiment.lexicon.{word}",
+                weight,
+                (int, float),
+                'write e.g. "outage" = -2.5',
+            )
         values["lexicon"] = {word.lower(): float(weight) for word, weight in lexicon.items()}
     return SentimentConfig(**values)
 
@@ -304,18 +350,46 @@ def _sources(reader: _Reader, items: Any) -> tuple[SourceConfig, ...]:
         for key in item:
             if key not in common and key not in SOURCE_KINDS[kind]:
                 valid = ", ".join(sorted(common | SOURCE_KINDS[kind]))
-                raise reader.error(f"sources.{key}", f"unknown key for a {kind} source", f"valid keys are {valid}", after)
+                raise reader.error(
+                    f"sources.{key}",
+                    f"unknown key for a {kind} source",
+                    f"valid keys are {valid}",
+                    after,
+                )
         name = _expect(reader, "sources.name", item.get("name", kind), str, "use a string", after)
         if name in names:
-            raise reader.error("sources.name", f"duplicate source name {name!r}", "give each source its own name", after)
+            raise reader.error(
+                "sources.name",
+                f"duplicate source name {name!r}",
+                "give each source its own name",
+                after,
+            )
         names.add(name)
-        base_url = _expect(reader, "sources.base_url", item.get("base_url", DEFAULT_BASE_URLS[kind]), str, "use a URL", after)
-        interval_text = _expect(reader, "sources.interval", item.get("interval", "60s"), (str, int, float), 'write e.g. interval = "60s"', after)
+        base_url = _expect(
+            reader,
+            "sources.base_url",
+            item.get("base_url", DEFAULT_BASE_URLS[kind]),
+            str,
+            "use a URL",
+            after,
+        )
+        interval_text = _expect(
+            reader,
+            "sources.interval",
+            item.get("interval", "60s"),
+            (str, int, float),
+            'write e.g. interval = "60s"',
+            after,
+        )
         try:
             interval = parse_duration(str(interval_text))
         except ValueError as error:
-            raise reader.error("sources.interval", str(error), 'write e.g. interval = "60s"', after) from error
-        enabled = _expect(reader, "sources.enabled", item.get("enabled", True), bool, "use true or false", after)
+            raise reader.error(
+                "sources.interval", str(error), 'write e.g. interval = "60s"', after
+            ) from error
+        enabled = _expect(
+            reader, "sources.enabled", item.get("enabled", True), bool, "use true or false", after
+        )
         options = {k: v for k, v in item.items() if k in SOURCE_KINDS[kind]}
         for key, value in options.items():
             if key.endswith("_env"):

@@ -21,8 +21,25 @@ BRAND = "Parcelly"
 BRAND_TERMS = ("parcelly", "@parcelly", "#parcelly")
 SOURCES = ("mastodon", "bluesky", "hackernews", "reddit", "feed")
 
-_FIRST = "alex sam jordan maria li priya tom nadia kofi emma lucas yuki omar ines ben zoe".split()
-_LAST = "_dev 42 .codes _m ski _writes 77 _pdx _nyc .art _ops 2k".split()
+_FIRST = [
+    "alex",
+    "sam",
+    "jordan",
+    "maria",
+    "li",
+    "priya",
+    "tom",
+    "nadia",
+    "kofi",
+    "emma",
+    "lucas",
+    "yuki",
+    "omar",
+    "ines",
+    "ben",
+    "zoe",
+]
+_LAST = ["_dev", "42", ".codes", "_m", "ski", "_writes", "77", "_pdx", "_nyc", ".art", "_ops", "2k"]
 
 _COMPLAINTS = {
     "delivery": [
@@ -86,7 +103,10 @@ _SPAM = [
     "Make $5000/week working from home, ask me how #parcelly #ad",
 ]
 _FOREIGN = [
-    ("fr", "Mon colis Parcelly est en retard de trois jours, personne ne répond au service client."),
+    (
+        "fr",
+        "Mon colis Parcelly est en retard de trois jours, personne ne répond au service client.",
+    ),
     ("de", "Paket von Parcelly ist wieder nicht angekommen. Sehr ärgerlich."),
     ("es", "¿Alguien sabe si Parcelly entrega los domingos en Madrid?"),
     ("ja", "Parcellyの配達がまた遅れています。いつ届きますか？"),
@@ -98,7 +118,16 @@ _HOSTILE = [
     "Order #\u202eevil.exe\u202c stuck at depot. @parcelly please help",
     "Parcelly label printed as: \x00\x07\x08 garbage chars. Is this normal?",
 ]
-_ITEMS = "laptop,birthday present,passport,medication,sofa cushions,phone,shoes,groceries".split(",")
+_ITEMS = [
+    "laptop",
+    "birthday present",
+    "passport",
+    "medication",
+    "sofa cushions",
+    "phone",
+    "shoes",
+    "groceries",
+]
 _PLANS = ["Plus", "Business", "Family", "annual"]
 _WHEN = ["yesterday", "on Monday", "three days ago", "last week", "this morning", "on the 12th"]
 _CITIES = ["Leeds", "Lyon", "Austin", "Toronto", "Melbourne", "Porto", "Oslo"]

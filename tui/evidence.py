@@ -52,7 +52,9 @@ async def fetch_snapshot_page(store: Store, client: httpx.AsyncClient, snapshot:
         await store.add_snapshot_page(snapshot.id, status=status, error=error, page=page)
 
 
-async def take_snapshot(store: Store, client: httpx.AsyncClient | None, mention_id: int) -> Snapshot:
+async def take_snapshot(
+    store: Store, client: httpx.AsyncClient | None, mention_id: int
+) -> Snapshot:
     """Store a snapshot now, then (if the mention has a URL and a client is given) its page."""
     snapshot = await store.add_snapshot(mention_id)
     if client is not None:

@@ -35,7 +35,9 @@ class ImportReport:
         return self.read - self.added
 
 
-def _jsonl_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple[int, Any, bytes]]:
+def _jsonl_records(
+    data: bytes, name: str, report: ImportReport
+) -> Iterator[tuple[int, Any, bytes]]:
     for number, line in enumerate(data.split(b"\n"), start=1):
         line = line.rstrip(b"\r")
         if not line.strip():
@@ -60,7 +62,9 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
             report.problems.append(f"{name}:{reader.line_num}: bad CSV ({error}); line skipped")
             continue
         if None in row:
-            report.problems.append(f"{name}:{reader.line_num}: more cells than columns; line skipped")
+            report.problems.append(
+                f"{name}:{reader.line_num}: more cells than columns; line skipped"
+            )
             continue
         raw = json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")
         yield reader.line_num, row, raw

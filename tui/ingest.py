@@ -33,7 +33,9 @@ def make_scorer(config: Config) -> Scorer:
     return Scorer(config.brand_terms, config.sentiment.lexicon, **options)
 
 
-def analyze(scorer: Scorer, mentions: Sequence[IncomingMention]) -> list[tuple[IncomingMention, Score]]:
+def analyze(
+    scorer: Scorer, mentions: Sequence[IncomingMention]
+) -> list[tuple[IncomingMention, Score]]:
     """Language and score for each mention (pure CPU; call from a thread)."""
     out = []
     for mention in mentions:

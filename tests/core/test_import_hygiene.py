@@ -7,7 +7,8 @@ import sys
 def test_core_and_store_do_not_import_textual() -> None:
     code = (
         "import sys, pkgutil, importlib, tui.core\n"
-        "for m in pkgutil.iter_modules(tui.core.__path__): importlib.import_module('tui.core.' + m.name)\n"
+        "for m in pkgutil.iter_modules(tui.core.__path__):\n"
+        "    importlib.import_module('tui.core.' + m.name)\n"
         "import tui.store, tui.ingest, tui.exchange, tui.evidence, tui.demo\n"
         "bad = [m for m in sys.modules if m.split('.')[0] == 'textual']\n"
         "assert not bad, bad\n"

@@ -2,7 +2,10 @@ from tui.core.text import decode, first_line, for_display, html_to_text, truncat
 
 
 def test_html_to_text_keeps_paragraphs_and_decodes_entities() -> None:
-    html = '<p>Hi <a href="https://x.example"><span class="invisible">https://</span>x.example</a> &amp; you&#39;re</p><p>two<br>three</p>'
+    html = (
+        '<p>Hi <a href="https://x.example"><span class="invisible">https://</span>x.example</a>'
+        " &amp; you&#39;re</p><p>two<br>three</p>"
+    )
     assert html_to_text(html) == "Hi https://x.example & you're\n\ntwo\nthree"
 
 
@@ -12,7 +15,9 @@ def test_html_to_text_drops_scripts_and_passes_plain_text() -> None:
 
 
 def test_for_display_removes_escapes_controls_and_bidi() -> None:
-    hostile = "a\x1b[31mred\x1b[0m \x1b]0;title\x07x \u202eevil\u202c \x00\x07\x08 [@click=app.quit]q[/]"
+    hostile = (
+        "a\x1b[31mred\x1b[0m \x1b]0;title\x07x \u202eevil\u202c \x00\x07\x08 [@click=app.quit]q[/]"
+    )
     shown = for_display(hostile)
     assert "\x1b" not in shown
     assert "\u202e" not in shown and "\u202c" not in shown

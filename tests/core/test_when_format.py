@@ -27,7 +27,7 @@ def test_parse_when(spec: str, expected: datetime) -> None:
 
 @pytest.mark.parametrize("spec", ["", "soon", "25:00", "tomorrow 9:75"])
 def test_parse_when_rejects_with_an_example(spec: str) -> None:
-    with pytest.raises(ValueError, match="30m|no such time"):
+    with pytest.raises(ValueError, match=r"30m|no such time"):
         parse_when(spec, NOW, UTC)
 
 

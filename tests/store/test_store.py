@@ -120,8 +120,17 @@ async def test_actions_write_events_in_the_same_transaction(store: Store) -> Non
     await store.add_snapshot_page(snap.id, status=200, error=None, page=b"<html>")
     actions = [e.action for e in await store.events(mid)]
     assert actions == [
-        "tag", "untag", "status", "label", "label", "follow_up", "follow_up_done",
-        "draft", "draft", "snapshot", "snapshot_page",
+        "tag",
+        "untag",
+        "status",
+        "label",
+        "label",
+        "follow_up",
+        "follow_up_done",
+        "draft",
+        "draft",
+        "snapshot",
+        "snapshot_page",
     ]
     assert all(e.by == "tester" for e in await store.events(mid))
     mention = await store.mention(mid)
@@ -148,7 +157,7 @@ async def test_snapshots_and_events_are_immutable(store: Store, db_path: Path) -
             "UPDATE events SET by = 'x'",
             "DELETE FROM events",
         ):
-            with pytest.raises(sqlite3.IntegrityError, match="immutable|append-only"):
+            with pytest.raises(sqlite3.IntegrityError, match=r"immutable|append-only"):
                 db.execute(sql)
 
 
@@ -164,7 +173,10 @@ async def test_hostile_text_is_stored_exactly(store: Store) -> None:
     nasty = "\x00nul \x1b[31mred\x1b[0m \u202eevil [@click=app.quit]x[/] " + "y" * 100_000
     raw = b"\xff\xfe not utf-8 \x00"
     ids = await store.add_mentions(
-        [IncomingMention("demo", "n", nasty, "[b]author[/b]", raw=raw), IncomingMention("demo", "e", "")],
+        [
+            IncomingMention("demo", "n", nasty, "[b]author[/b]", raw=raw),
+            IncomingMention("demo", "e", ""),
+        ],
         [NEG, NEG],
     )
     mention = await store.mention(ids[0])
@@ -274,9 +286,10 @@ def test_kill_9_mid_session_loses_no_acknowledged_action(tmp_path: Path) -> None
             if n % 4 == kind:
                 latest[n % 50] = n
         for mention, n in latest.items():
-            assert any(
-                f"{prefix}{later}" in stored for later in range(n, acknowledged + 60, 50)
-            ), (mention, n)
+            assert any(f"{prefix}{later}" in stored for later in range(n, acknowledged + 60, 50)), (
+                mention,
+                n,
+            )
 
 
 async def test_events_detail_is_json(store: Store) -> None:

@@ -25,7 +25,9 @@ SEED = [
 ]
 
 
-async def seed(db_path: Path, rows: list[tuple[str, str, str, Score, str | None]] = SEED) -> list[int]:
+async def seed(
+    db_path: Path, rows: list[tuple[str, str, str, Score, str | None]] = SEED
+) -> list[int]:
     store = await Store.open(db_path, "seeder")
     now = utcnow()
     mentions = [
@@ -72,7 +74,7 @@ def http_page():  # type: ignore[no-untyped-def]
     pages: dict[str, bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = pages.get(self.path)
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Type", "text/html")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, TextArea
 
-from tests.ui.conftest import NEG, seed, settle, wait_until
+from tests.ui.conftest import NEG, settle, wait_until
 from tui.config import Config
 from tui.core.model import IncomingMention
 from tui.store import Store
@@ -62,7 +62,9 @@ async def test_tag_prompt_applies_and_completes(make_app, db_path: Path) -> None
         # completion from known tags: "bil" + right arrow accepts "billing" on another mention
         await pilot.press("j", "t", "b", "i", "right", "enter")
         await settle(app, pilot)
-        assert sorted(db_rows(db_path, "SELECT mention_id FROM mention_tags WHERE tag='billing'")) == [(4,), (5,)]
+        assert sorted(
+            db_rows(db_path, "SELECT mention_id FROM mention_tags WHERE tag='billing'")
+        ) == [(4,), (5,)]
         events = db_rows(db_path, "SELECT action, detail, by FROM events ORDER BY id")
         assert events == [("tag", "billing", "tester"), ("tag", "billing", "tester")]
 
@@ -75,13 +77,18 @@ async def test_quick_tags_toggle(make_app, db_path: Path) -> None:
         await settle(app, pilot)
         await pilot.press("6")
         await settle(app, pilot)
-        assert sorted(db_rows(db_path, "SELECT tag FROM mention_tags")) == [("complaint",), ("urgent",)]
+        assert sorted(db_rows(db_path, "SELECT tag FROM mention_tags")) == [
+            ("complaint",),
+            ("urgent",),
+        ]
         await pilot.press("1")
         await settle(app, pilot)
         assert db_rows(db_path, "SELECT tag FROM mention_tags") == [("urgent",)]
 
 
-async def test_snapshot_stores_text_hash_and_fetches_the_page(make_app, db_path: Path, http_page) -> None:
+async def test_snapshot_stores_text_hash_and_fetches_the_page(
+    make_app, db_path: Path, http_page
+) -> None:
     url = http_page(b"<html>the post as it was</html>")
     rows = [("bluesky", "bob", "Great service", NEG, url)]
     app = await make_app(rows=rows)
@@ -89,7 +96,9 @@ async def test_snapshot_stores_text_hash_and_fetches_the_page(make_app, db_path:
         await settle(app, pilot)
         await pilot.press("s")
         await settle(app, pilot)
-        await wait_until(lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot)
+        await wait_until(
+            lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot
+        )
         snap = db_rows(db_path, "SELECT text, by, url FROM snapshots")
         assert snap == [("Great service", "tester", url)]
         page = db_rows(db_path, "SELECT status, page, error FROM snapshot_pages")
@@ -104,7 +113,9 @@ async def test_snapshot_of_a_dead_link_records_the_failure(make_app, db_path: Pa
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
-        await wait_until(lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot)
+        await wait_until(
+            lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot
+        )
         status, error = db_rows(db_path, "SELECT status, error FROM snapshot_pages")[0]
         assert status is None and "ConnectError" in error
         assert db_rows(db_path, "SELECT count(*) FROM snapshots")[0][0] == 1
@@ -162,7 +173,7 @@ async def test_follow_up_prompt(make_app, db_path: Path) -> None:
         app.screen.query_one("#when", Input).value = ""
         await pilot.press(*"2h", "enter", *"call back", "enter")
         await settle(app, pilot)
-        (due, note, done), = db_rows(db_path, "SELECT due_at, note, done FROM follow_ups")
+        ((_due, note, done),) = db_rows(db_path, "SELECT due_at, note, done FROM follow_ups")
         assert note == "call back" and done == 0
         await pilot.press("c")
         await settle(app, pilot)
@@ -179,7 +190,7 @@ async def test_done_toggles(make_app, db_path: Path) -> None:
         await pilot.press("d")
         await settle(app, pilot)
         assert db_rows(db_path, "SELECT status FROM mentions WHERE id = 5") == [("new",)]
-        assert [a for a, in db_rows(db_path, "SELECT detail FROM events")] == ["done", "new"]
+        assert [a for (a,) in db_rows(db_path, "SELECT detail FROM events")] == ["done", "new"]
 
 
 async def test_operator_label_cycles(make_app, db_path: Path) -> None:
@@ -244,7 +255,18 @@ async def test_help_lists_every_key_and_quit(make_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         described = {text for _, text in app.screen.rows}
-        assert {"Tag", "Snapshot", "Reply", "Follow-up", "Done", "Search", "Negatives", "Quit", "Down", "Top"} <= described
+        assert {
+            "Tag",
+            "Snapshot",
+            "Reply",
+            "Follow-up",
+            "Done",
+            "Search",
+            "Negatives",
+            "Quit",
+            "Down",
+            "Top",
+        } <= described
         assert ("1", "Quick tag 1") in app.screen.rows
         await pilot.press("escape", "q")
         await pilot.pause()
@@ -263,12 +285,16 @@ async def test_keys_are_remappable_from_the_config(make_app, db_path: Path) -> N
         assert db_rows(db_path, "SELECT count(*) FROM snapshots") == [(1,)]
 
 
-async def test_new_mentions_from_another_connection_appear_at_the_top(make_app, db_path: Path) -> None:
+async def test_new_mentions_from_another_connection_appear_at_the_top(
+    make_app, db_path: Path
+) -> None:
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         other = await Store.open(db_path, "collector")
-        await other.add_mentions([IncomingMention("reddit", "new-1", "Fresh complaint", "fay")], [NEG])
+        await other.add_mentions(
+            [IncomingMention("reddit", "new-1", "Fresh complaint", "fay")], [NEG]
+        )
         await wait_until(lambda: app.mentions.shown()[0].author == "fay", pilot, timeout=2)
         assert app.mentions.current.author == "eve"  # the cursor stays on what it was on
         await other.close()
@@ -320,7 +346,13 @@ async def test_deep_scrolling_pages_through_the_window(make_app, db_path: Path) 
 
 async def test_hostile_text_is_shown_literally_and_cannot_act(make_app, db_path: Path) -> None:
     rows = [
-        ("reddit", "[b]mallory[/b]", "[@click=app.quit]click me[/] \x1b[31mred\x1b[0m \u202eevil \x00", NEG, None),
+        (
+            "reddit",
+            "[b]mallory[/b]",
+            "[@click=app.quit]click me[/] \x1b[31mred\x1b[0m \u202eevil \x00",
+            NEG,
+            None,
+        ),
     ]
     app = await make_app(rows=rows)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -21,7 +21,7 @@ def mark(label: Label, overridden: bool = False) -> str:
 
 
 def age(moment: datetime, now: datetime) -> str:
-    """``now``, ``45s``, ``3m``, ``2h``, ``5d``, ``8w``, ``3y``; future times (clock skew) as ``now``."""
+    """``now``, ``45s``, ``3m``, ``2h``, ``5d``, ``8w``, ``3y``; future times (skew) as ``now``."""
     seconds = int((now - moment).total_seconds())
     if seconds < 5:
         return "now"
@@ -31,8 +31,15 @@ def age(moment: datetime, now: datetime) -> str:
     return f"{seconds}s"
 
 
+def ago(moment: datetime, now: datetime) -> str:
+    """``3m ago``, or ``just now``."""
+    text = age(moment, now)
+    return "just now" if text == "now" else f"{text} ago"
+
+
 def until(moment: datetime, now: datetime) -> str:
     """Time left until ``moment`` (``in 25m``) or how overdue it is (``due 2h ago``)."""
     if moment <= now:
-        return f"due {age(moment, now)} ago" if age(moment, now) != "now" else "due now"
-    return f"in {age(now, moment)}"
+        return "due now" if age(moment, now) == "now" else f"due {age(moment, now)} ago"
+    left = age(now, moment)
+    return "now" if left == "now" else f"in {left}"

@@ -9,8 +9,18 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d+(?:\.\d+)?)\s*(m|min|mins|h|hr|hrs|d|day|days|w)$")
 _CLOCK = re.compile(r"^(?:(today|tomorrow)\s*)?(?:(?:at\s+)?(\d{1,2})(?::(\d{2}))?)?$")
-_UNITS = {"m": 60, "min": 60, "mins": 60, "h": 3600, "hr": 3600, "hrs": 3600,
-          "d": 86400, "day": 86400, "days": 86400, "w": 604800}
+_UNITS = {
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+}
 
 
 def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:

@@ -6,6 +6,7 @@ transaction, so an action is either fully stored with its history or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -110,6 +111,8 @@ class Store:
         self._db = db
         self.path = path
         self.operator = operator
+        self._writing = asyncio.Lock()
+        """One transaction at a time on the shared connection (tasks write concurrently)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -188,24 +191,25 @@ class Store:
 
     async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction (read-then-write safe)."""
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise StoreError(f"cannot write to {self.path}: {error}") from error
-        try:
-            result = await body(self._db)
-        except sqlite3.Error as error:
-            await self._db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to {self.path}: {error}") from error
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        try:
-            await self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            await self._db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to {self.path}: {error}") from error
-        return result
+        async with self._writing:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StoreError(f"cannot write to {self.path}: {error}") from error
+            try:
+                result = await body(self._db)
+            except sqlite3.Error as error:
+                await self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {self.path}: {error}") from error
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            try:
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                await self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {self.path}: {error}") from error
+            return result
 
     async def _event(
         self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
@@ -396,7 +400,9 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        found = await self._all(f"SELECT {_ROW_COLUMNS} FROM mentions m WHERE m.id IN ({marks})", ids)
+        found = await self._all(
+            f"SELECT {_ROW_COLUMNS} FROM mentions m WHERE m.id IN ({marks})", ids
+        )
         return {r[0]: _row(r) for r in found}
 
     async def count_newer(self, filt: Filter, after_id: int, cap: int = 10_000) -> int:
@@ -441,7 +447,9 @@ class Store:
     # -- one mention -------------------------------------------------------------------------
 
     async def mention(self, mention_id: int, *, full: bool = True) -> Mention | None:
-        row = await self._one(f"SELECT {_MENTION_COLUMNS} FROM mentions WHERE id = ?", (mention_id,))
+        row = await self._one(
+            f"SELECT {_MENTION_COLUMNS} FROM mentions WHERE id = ?", (mention_id,)
+        )
         if row is None:
             return None
         follow = await self._one(
@@ -511,7 +519,9 @@ class Store:
                 (mention_id,),
             )
         )
-        return replace(mention, snapshots=snapshots, drafts=drafts, events=events, versions=versions)
+        return replace(
+            mention, snapshots=snapshots, drafts=drafts, events=events, versions=versions
+        )
 
     async def snapshot_files(self, snapshot_id: int) -> tuple[bytes, bytes | None]:
         """(raw payload, fetched page or None) of one snapshot, for evidence export."""
@@ -616,9 +626,7 @@ class Store:
         async def body(db: aiosqlite.Connection) -> None:
             await self._require(db, mention_id)
             await db.execute("UPDATE follow_ups SET done = 1 WHERE mention_id = ?", (mention_id,))
-            await db.execute(
-                "UPDATE mentions SET follow_up_due = NULL WHERE id = ?", (mention_id,)
-            )
+            await db.execute("UPDATE mentions SET follow_up_due = NULL WHERE id = ?", (mention_id,))
             await self._event(db, mention_id, "follow_up_done")
 
         await self._transaction(body)
@@ -640,9 +648,7 @@ class Store:
         """Freeze the mention as it is now: text, raw payload, SHA-256 of the text."""
 
         async def body(db: aiosqlite.Connection) -> Snapshot:
-            row = await self._one(
-                "SELECT text, raw, url FROM mentions WHERE id = ?", (mention_id,)
-            )
+            row = await self._one("SELECT text, raw, url FROM mentions WHERE id = ?", (mention_id,))
             if row is None:
                 raise KeyError(f"no mention {mention_id}")
             text, raw, url = row
@@ -744,8 +750,7 @@ class Store:
 
         async def body(db: aiosqlite.Connection) -> None:
             await db.execute(
-                "INSERT INTO source_state(name, state) VALUES (?, ?)"
-                " ON CONFLICT(name) DO NOTHING",
+                "INSERT INTO source_state(name, state) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
                 (name, state),
             )
             await db.execute(
@@ -777,7 +782,9 @@ class Store:
         )
         return int(count)
 
-    async def acquire_lease(self, holder: str, stale_after_s: float, name: str = "collector") -> bool:
+    async def acquire_lease(
+        self, holder: str, stale_after_s: float, name: str = "collector"
+    ) -> bool:
         """Take or renew the lease; True if ``holder`` holds it afterwards."""
         now = to_ms(utcnow())
         stale = now - int(stale_after_s * 1000)

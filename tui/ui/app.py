@@ -8,6 +8,8 @@ ingest, so a write waiting on another process's lock never freezes the list.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -15,13 +17,14 @@ from typing import Any, ClassVar
 
 import httpx
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tui.collector import Collector, holder_name
 from tui.config import Config
 from tui.core.model import Counts, Filter, Label, Row
 from tui.core.templates import CHAR_LIMITS
@@ -29,6 +32,7 @@ from tui.core.text import for_display
 from tui.demo import run_demo
 from tui.evidence import fetch_snapshot_page
 from tui.ingest import Ingestor, make_scorer
+from tui.sources import make_client
 from tui.store import Store, StoreError
 from tui.ui.screens.health import HealthScreen
 from tui.ui.screens.help import HelpScreen
@@ -99,6 +103,11 @@ class TriageApp(App[None]):
         self._stop = asyncio.Event()
         self._stores: list[Store] = []
         self.client: httpx.AsyncClient | None = None
+        self.holder = holder_name(operator)
+        self._last_key_time = 0.0
+        self._handover: tuple[float, float | None] | None = None
+        self._held: list[events.Key] = []
+        self.collector: Collector | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -118,9 +127,7 @@ class TriageApp(App[None]):
         except StoreError as error:
             self.exit(message=str(error))
             return
-        self.client = httpx.AsyncClient(
-            headers={"User-Agent": "mention-triage (snapshot fetcher)"}, timeout=10.0
-        )
+        self.client = make_client()
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
         mentions = MentionList(self.store, id="list")
@@ -135,6 +142,8 @@ class TriageApp(App[None]):
         self._apply_width()
         if self.demo_rate is not None:
             self._run_demo()
+        if self.collect and any(source.enabled for source in self.config.sources):
+            self._run_collector()
 
     async def _open(self) -> Store:
         store = await Store.open(self.db_path, self.operator)
@@ -143,6 +152,9 @@ class TriageApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._stop.set()
+        if self.collector is not None:
+            with contextlib.suppress(StoreError, sqlite3.Error, ValueError):
+                await self.collector.release_lease()
         if self.client is not None:
             await self.client.aclose()
         for store in self._stores:
@@ -158,6 +170,51 @@ class TriageApp(App[None]):
     def mentions(self) -> MentionList:
         return self.query_one(MentionList)
 
+    # -- keys typed ahead of a prompt ----------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Hold keys typed ahead of a focus change, then give them to the new focus.
+
+        Textual queues a whole burst of keys (``/refund``, ``t billing``) before the first one
+        has opened the search box or a prompt, and checks each against the bindings only as
+        it arrives here; without this, the rest would run as commands (``r``, ``f``, ``d`` ...)
+        instead of being typed into the box the operator just opened.
+        """
+        handover = self._handover
+        if handover is not None:
+            started, moved = handover
+            if event.time > started and (moved is None or event.time < moved):
+                event.stop()
+                event.prevent_default()
+                self._held.append(events.Key(event.key, event.character))
+                if moved is not None:
+                    self._deliver_held()
+                return
+        self._last_key_time = event.time
+
+    def _hand_over(self) -> None:
+        """The keys typed after the current one belong to the widget about to take focus."""
+        self._handover = (self._last_key_time, None)
+        self._watch_handover(attempts=25)
+
+    def _watch_handover(self, attempts: int) -> None:
+        if self.focused is not None and self.focused is not self.mentions:
+            started, _ = self._handover or (self._last_key_time, None)
+            self._handover = (started, events.Event().time)
+            self._deliver_held()
+        elif attempts:
+            self.set_timer(0.02, lambda: self._watch_handover(attempts - 1))
+        else:  # focus never moved: the held keys were meant for nothing
+            self._handover = None
+            self._held.clear()
+
+    def _deliver_held(self) -> None:
+        target = self.focused
+        if target is not None:
+            for key in self._held:
+                target.post_message(key)
+        self._held.clear()
+
     # -- keeping up with the store ---------------------------------------------------------
 
     async def _poll_store(self) -> None:
@@ -172,25 +229,31 @@ class TriageApp(App[None]):
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
         lease = await self.stats.lease_holder()
-        self.lease_text = f"collector: {lease[0]}" if lease else ""
+        if lease is None:
+            self.lease_text = "no collector" if self.config.sources else ""
+        elif lease[0] == self.holder:
+            self.lease_text = "collecting"
+        else:
+            self.lease_text = f"collector: {lease[0]}"
         self._render_status()
 
     def _render_status(self) -> None:
-        status = Text()
+        status = Text(no_wrap=True, overflow="ellipsis")
         status.append(f" {for_display(self.config.brand)} ", "bold reverse")
         counts = self.counts
         if counts is not None:
-            status.append(f"  {counts.total:,} mentions  ")
-            status.append(f"{counts.new:,} new  ", "bold")
-            status.append(f"▼ {counts.negative_open:,} negative open  ", "bold")
-            status.append(f"⏰ {counts.follow_ups_due:,} follow-ups due")
+            status.append(f" {counts.total:,} total · ")
+            status.append(f"{counts.new:,} new", "bold")
+            status.append(" · ")
+            status.append(f"▼ {counts.negative_open:,} neg", "bold")
+            status.append(f" · ◷ {counts.follow_ups_due:,} due")
         mentions = self.mentions
-        if mentions.filter.active:
-            status.append(f"  │ filter: {for_display(mentions.filter.describe())}", "italic")
         if mentions.new_count:
-            status.append(f"  │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
+            status.append(f" │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
+        if mentions.filter.active:
+            status.append(f" │ {for_display(mentions.filter.describe())}", "italic")
         if self.lease_text:
-            status.append(f"  │ {for_display(self.lease_text)}", "dim")
+            status.append(f" │ {for_display(self.lease_text)}", "dim")
         self.query_one("#status", Static).update(status)
 
     @on(MentionList.Highlighted)
@@ -222,6 +285,24 @@ class TriageApp(App[None]):
             backlog=self.demo_backlog,
             stop=self._stop,
         )
+
+    # -- collecting (only while this process holds the lease) -----------------------------
+
+    @work(group="collector")
+    async def _run_collector(self) -> None:
+        ingest_store = await self._open()
+        scorer = await asyncio.to_thread(make_scorer, self.config)
+        ingestor = Ingestor(ingest_store, scorer, self.config.auto_snapshot, self.client)
+        assert self.client is not None
+        self.collector = Collector(
+            self.config,
+            ingest_store,
+            self.client,
+            holder=self.holder,
+            log=lambda line: self.log.info(line),
+            ingestor=ingestor,
+        )
+        await self.collector.run(self._stop)
 
     # -- operator actions ----------------------------------------------------------------------
 
@@ -261,6 +342,7 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
+        self._hand_over()
         known = sorted({*self.config.quick_tags, *await self.store.known_tags()})
 
         def chosen(tag: str | None) -> None:
@@ -296,6 +378,7 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
+        self._hand_over()
         mention = await self.store.mention(row.id)
         if mention is None:
             return
@@ -324,6 +407,7 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
+        self._hand_over()
 
         def chosen(request: FollowUpRequest | None) -> None:
             if request is None:
@@ -373,6 +457,7 @@ class TriageApp(App[None]):
         self._render_status()
 
     def action_search(self) -> None:
+        self._hand_over()
         search = self.query_one("#search", Input)
         search.add_class("shown")
         search.focus()
@@ -405,6 +490,7 @@ class TriageApp(App[None]):
         await self._apply_filter(replace(current, negative_only=not current.negative_only))
 
     async def action_filter(self) -> None:
+        self._hand_over()
         tags = sorted({*self.config.quick_tags, *await self.store.known_tags()})
         sources = await self.store.sources()
 
@@ -424,6 +510,7 @@ class TriageApp(App[None]):
     # -- screens -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        self._hand_over()
         self.push_screen(HelpScreen(self.binding_rows()))
 
     def binding_rows(self) -> list[tuple[str, str]]:
@@ -439,6 +526,7 @@ class TriageApp(App[None]):
         return sorted(rows, key=lambda r: r[1].lower())
 
     def action_health(self) -> None:
+        self._hand_over()
         self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -448,9 +536,17 @@ class TriageApp(App[None]):
             ("Snapshot", "Save the selected mention as evidence", self.action_snapshot),
             ("Reply", "Draft a reply to the selected mention", self.action_reply),
             ("Follow up", "Set a follow-up on the selected mention", self.action_follow_up),
-            ("Follow-up done", "Complete the selected mention's follow-up", self.action_complete_follow_up),
+            (
+                "Follow-up done",
+                "Complete the selected mention's follow-up",
+                self.action_complete_follow_up,
+            ),
             ("Mark done / reopen", "Toggle the selected mention's status", self.action_toggle_done),
-            ("Override sentiment", "Cycle the operator's label: neg/neu/pos/clear", self.action_override_label),
+            (
+                "Override sentiment",
+                "Cycle the operator's label: neg/neu/pos/clear",
+                self.action_override_label,
+            ),
             ("Search", "Full-text search", self.action_search),
             ("Negatives only", "Toggle showing only negative mentions", self.action_negatives),
             ("Filter", "Filter by tag, status, source or due follow-ups", self.action_filter),

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.core.format import age, until
+from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import for_display
 from tui.store import Store
@@ -21,7 +21,7 @@ from tui.store import Store
 
 class HealthScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q", "dismiss(None)", "Close"),
+        Binding("escape", "dismiss(None)", "Close"),
         Binding("r", "reload", "Refresh"),
     ]
 
@@ -49,10 +49,18 @@ class HealthScreen(ModalScreen[None]):
             lease_text.append("nobody is collecting")
         else:
             holder, beat = lease
-            lease_text.append(f"{for_display(holder)} (heartbeat {age(beat, now)} ago)")
+            lease_text.append(f"{for_display(holder)} (heartbeat {ago(beat, now)})")
         self.query_one("#lease", Static).update(lease_text)
         table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-        for column in ("source", "state", "last success", "last error", "1h", "rate left", "next poll"):
+        for column in (
+            "source",
+            "state",
+            "last success",
+            "last error",
+            "1h",
+            "rate left",
+            "next poll",
+        ):
             table.add_column(column, overflow="fold")
         states = {state.name: state for state in await self.store.source_states()}
         names = list(dict.fromkeys([*self.configured, *states]))
@@ -66,12 +74,12 @@ class HealthScreen(ModalScreen[None]):
                 continue
             error = ""
             if state.last_error:
-                when = f"{age(state.last_error_at, now)} ago: " if state.last_error_at else ""
+                when = f"{ago(state.last_error_at, now)}: " if state.last_error_at else ""
                 error = when + state.last_error
             table.add_row(
                 Text(for_display(name)),
                 Text(state.state),
-                f"{age(state.last_success, now)} ago" if state.last_success else "never",
+                ago(state.last_success, now) if state.last_success else "never",
                 Text(for_display(error)),
                 str(hour),
                 state.rate_remaining or "",

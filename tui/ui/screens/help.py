@@ -11,7 +11,7 @@ from textual.widgets import Label, Static
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close")]
+    BINDINGS = [Binding("escape,question_mark", "dismiss(None)", "Close")]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()

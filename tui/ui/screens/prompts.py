@@ -63,7 +63,9 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Follow up when? (30m, 2h, tomorrow 09:00, 2026-05-01T09:00)", classes="title")
+            yield Label(
+                "Follow up when? (30m, 2h, tomorrow 09:00, 2026-05-01T09:00)", classes="title"
+            )
             yield Input(placeholder="2h", id="when")
             yield Input(placeholder="note (optional)", id="note")
             yield Label("", id="when-error", classes="error")
@@ -88,7 +90,7 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
             self.query_one("#when", Input).focus()
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
-        error.update(f"due {local}")
+        error.update(f"→ due {local}")
         return due
 
 
@@ -132,9 +134,24 @@ class FilterScreen(ModalScreen[Filter | None]):
         current = self.current
         with Vertical(classes="dialog"):
             yield Label("Filter the list", classes="title")
-            yield Select([(t, t) for t in self.tags], prompt="any tag", value=current.tag or Select.NULL, id="tag")
-            yield Select([(s, s) for s in STATUSES], prompt="any status", value=current.status or Select.NULL, id="status")
-            yield Select([(s, s) for s in self.sources], prompt="any source", value=current.source or Select.NULL, id="source")
+            yield Select(
+                [(t, t) for t in self.tags],
+                prompt="any tag",
+                value=current.tag or Select.NULL,
+                id="tag",
+            )
+            yield Select(
+                [(s, s) for s in STATUSES],
+                prompt="any status",
+                value=current.status or Select.NULL,
+                id="status",
+            )
+            yield Select(
+                [(s, s) for s in self.sources],
+                prompt="any source",
+                value=current.source or Select.NULL,
+                id="source",
+            )
             yield Checkbox("negatives only", current.negative_only, id="negative")
             yield Checkbox("follow-ups due", current.follow_ups_due, id="due")
             with Horizontal(classes="buttons"):

@@ -24,7 +24,7 @@ _DIM = "dim"
 
 def _line(label: str, value: str, style: str = "") -> Text:
     text = Text()
-    text.append(f"{label:<10}", _DIM)
+    text.append(f"{label:<9} ", _DIM)
     text.append(for_display(value), style)
     return text
 
@@ -47,7 +47,7 @@ def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -
     heading.append(MARKS[label], f"bold {palette.get(label, '')}".strip())
     if mention.operator_label:
         heading.append(f" (operator; machine said {mention.score.label})", _DIM)
-    heading.append(f"  {mention.status}", _HEAD)
+    heading.append(f"   {mention.status}", _HEAD)
     if mention.deleted_at:
         heading.append(f"  deleted at source {_time(mention.deleted_at)}", "bold")
     parts.append(heading)

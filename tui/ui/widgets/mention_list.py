@@ -278,8 +278,10 @@ class MentionList(Widget, can_focus=True):
         base = self.rich_style
         if index >= len(self.rows):
             if y == 0 and not self.rows:
-                text = "No mentions match this filter." if self.filter.active else (
-                    "No mentions yet. They appear here as they arrive."
+                text = (
+                    "No mentions match this filter."
+                    if self.filter.active
+                    else ("No mentions yet. They appear here as they arrive.")
                 )
                 return Strip([Segment(_cell(f" {text}", width), self._style("empty"))], width)
             return Strip.blank(width, base)
@@ -305,7 +307,7 @@ class MentionList(Widget, can_focus=True):
         ]
         if row.follow_up_due is not None:
             due = row.follow_up_due <= now
-            segments.append(Segment("⏰ " if due else "◷ ", self._style("due") if due else meta))
+            segments.append(Segment("‼ " if due else "◷ ", self._style("due") if due else meta))
         if row.tags:
             tags = " ".join(f"#{for_display(tag)}" for tag in row.tags)
             segments.append(Segment(_cell(tags, min(24, len(tags) + 1)) + " ", self._style("tags")))

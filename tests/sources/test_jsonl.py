@@ -1,0 +1,88 @@
+"""JSON Lines bridge: a followed file (or standard input) in the import shape."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.sources.helpers import FIXTURES, source_config
+from tui.sources import Http, Unavailable
+from tui.sources.base import load_cursor
+from tui.sources.jsonl import JsonlSource
+
+
+def jsonl(path: str, stdin: io.BytesIO | None = None) -> JsonlSource:
+    return JsonlSource(source_config("jsonl", "", "bridge", path=path), {}, stdin=stdin)
+
+
+async def test_follows_a_file_line_by_line(tmp_path: Path, http: Http) -> None:
+    path = tmp_path / "mentions.jsonl"
+    path.write_bytes((FIXTURES / "import.jsonl").read_bytes())
+    source = jsonl(str(path))
+
+    first = await source.poll(http, None)
+    kim, lou = first.mentions
+    assert (kim.source, kim.external_id, kim.author, kim.url) == (
+        "bridge",
+        "tw-1",
+        "@kim",
+        "https://x.example/kim/1",
+    )
+    assert kim.text == "@acme where is my refund?"
+    assert kim.created_at == datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    assert kim.language == "en"
+    assert kim.raw.startswith(b'{"external_id": "tw-1"')
+    assert lou.external_id == "tw-2" and lou.created_at == datetime.fromtimestamp(1741075300, UTC)
+    assert load_cursor(first.cursor)["offset"] == path.stat().st_size
+
+    with path.open("ab") as file:  # a writer in the middle of a line
+        file.write(b'{"id": "tw-3", "text": "half')
+    second = await source.poll(http, first.cursor)
+    assert second.mentions == [] and second.cursor == first.cursor
+    with path.open("ab") as file:
+        file.write(b' a line"}\n')
+    third = await source.poll(http, second.cursor)
+    assert [m.text for m in third.mentions] == ["half a line"]
+
+
+async def test_a_malformed_line_is_skipped_not_fatal(tmp_path: Path, http: Http) -> None:
+    path = tmp_path / "mentions.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "text": "fine"}\n{"id": "b", "text": \n[1, 2]\n{"id": "c", "text": "ok"}\n'
+    )
+    result = await jsonl(str(path)).poll(http, None)
+    assert [m.external_id for m in result.mentions] == ["a", "c"]
+    assert len(result.warnings) == 2
+    assert "at byte 28" in result.warnings[0]
+    assert load_cursor(result.cursor)["offset"] == path.stat().st_size
+
+
+async def test_a_replaced_or_truncated_file_is_read_from_the_start(
+    tmp_path: Path, http: Http
+) -> None:
+    path = tmp_path / "mentions.jsonl"
+    path.write_bytes(b'{"id": "a", "text": "one"}\n{"id": "b", "text": "two"}\n')
+    source = jsonl(str(path))
+    first = await source.poll(http, None)
+    path.write_bytes(b'{"id": "c", "text": "rotated"}\n')
+    second = await source.poll(http, first.cursor)
+    assert [m.external_id for m in second.mentions] == ["c"]
+
+
+async def test_a_missing_file_is_unavailable(tmp_path: Path, http: Http) -> None:
+    with pytest.raises(Unavailable, match="cannot read"):
+        await jsonl(str(tmp_path / "nope.jsonl")).poll(http, None)
+
+
+async def test_reads_standard_input_until_it_ends(http: Http) -> None:
+    stdin = io.BytesIO((FIXTURES / "import.jsonl").read_bytes() + b"not json\n")
+    source = jsonl("-", stdin)
+    first = await source.poll(http, None)
+    assert [m.external_id for m in first.mentions] == ["tw-1", "tw-2"]
+    assert first.cursor is None
+    assert first.warnings and "stdin line 3" in first.warnings[0]
+    second = await source.poll(http, None)
+    assert second.mentions == []

@@ -45,3 +45,36 @@ def shared_dir() -> Path:
     path = Path(os.environ.get("TRIAGE_SHARED_DIR", SHARED))
     assert path.is_dir(), f"shared data not found at {path}; set TRIAGE_SHARED_DIR"
     return path
+
+
+@pytest.fixture
+def http_page():  # type: ignore[no-untyped-def]
+    """Serve fixed bytes on 127.0.0.1; returns a function giving the URL of a page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def page(body: bytes) -> str:
+        path = f"/page{len(pages)}"
+        pages[path] = body
+        return f"http://127.0.0.1:{server.server_port}{path}"
+
+    yield page
+    server.shutdown()
+    server.server_close()

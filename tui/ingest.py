@@ -39,8 +39,10 @@ def analyze(
     """Language and score for each mention (pure CPU; call from a thread)."""
     out = []
     for mention in mentions:
-        language = detect_language(mention.text)
-        out.append((replace(mention, language=language), scorer.score(mention.text)))
+        score = scorer.score(mention.text)
+        # The scorer only scores what it judged English; ask again only for the rest.
+        language = "en" if score.label != "unscored" else detect_language(mention.text)
+        out.append((replace(mention, language=language), score))
     return out
 
 

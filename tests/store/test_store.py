@@ -99,7 +99,8 @@ async def test_filters(store: Store) -> None:
 
 async def test_search_text_is_never_fts_syntax(store: Store) -> None:
     await store.add_mentions([incoming(1, 'quote " NEAR( AND * -x')], [NEG])
-    assert fts_query('a "b') == '"a"* """b"*'
+    assert fts_query('a "b') == '"a" """b"'  # too short to be a prefix
+    assert fts_query("late parc") == '"late" "parc"*'
     assert await store.page_before(Filter(search='" NEAR( AND'), None, 10)
 
 

@@ -49,10 +49,13 @@ def make_app(db_path: Path) -> Callable[..., Awaitable[TriageApp]]:
 
 
 async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Wait until key handlers, store writes and the list refresh have all finished."""
+    """Wait until key handlers, store writes and the list refresh have all finished
+    (not the long-running feeders: the collector and the demo stream)."""
     for _ in range(3):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await app.workers.wait_for_complete(
+            [w for w in app.workers if w.group not in ("collector", "demo")]
+        )
     await pilot.pause()
 
 
@@ -63,36 +66,3 @@ async def wait_until(predicate: Callable[[], bool], pilot, timeout: float = 5.0)
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
-
-
-@pytest.fixture
-def http_page():  # type: ignore[no-untyped-def]
-    """Serve fixed bytes on 127.0.0.1; returns a function giving the URL of a page."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    pages: dict[str, bytes] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def page(body: bytes) -> str:
-        path = f"/page{len(pages)}"
-        pages[path] = body
-        return f"http://127.0.0.1:{server.server_port}{path}"
-
-    yield page
-    server.shutdown()
-    server.server_close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, TextArea
 
-from tests.ui.conftest import NEG, settle, wait_until
+from tests.ui.conftest import NEG, seed, settle, wait_until
 from tui.config import Config
 from tui.core.model import IncomingMention
 from tui.store import Store
@@ -367,3 +367,49 @@ async def test_hostile_text_is_shown_literally_and_cannot_act(make_app, db_path:
         await pilot.click("#detail")
         await settle(app, pilot)
         assert app.is_running
+
+
+async def test_app_collects_while_it_holds_the_lease_and_shows_sources(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A configured source is polled by the app holding the lease; a second app shows who
+    collects instead of polling; H shows each source's health."""
+    from tui.config import SourceConfig
+    from tui.ui.screens.health import HealthScreen
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"external_id": "1", "text": "Parcel lost again, still no answer"}\n')
+    config = Config(
+        brand="Acme",
+        sources=(SourceConfig("jsonl", "bridge", "", interval=0.2, options={"path": str(feed)}),),
+    )
+    await seed(db_path, [])
+    first = TriageApp(config, db_path, "ana")
+    second = TriageApp(config, db_path, "ben")
+    async with first.run_test(size=(120, 30)) as pilot:
+        await wait_until(lambda: any(r.source == "bridge" for r in first.mentions.shown()), pilot)
+        await wait_until(lambda: first.lease_text == "collecting", pilot)
+        async with second.run_test(size=(120, 30)) as pilot2:
+            await wait_until(lambda: second.lease_text.startswith("collector: ana@"), pilot2)
+            await wait_until(lambda: second.collector is not None, pilot2)
+            assert second.collector is not None and not second.collector.holding
+            with feed.open("a") as out:
+                out.write('{"external_id": "2", "text": "Thanks, sorted!"}\n')
+            await wait_until(lambda: len(second.mentions.shown()) == 2, pilot2)
+        await pilot.press("H")
+        await settle(first, pilot)
+        assert isinstance(first.screen, HealthScreen)
+        (row,) = first.screen.rows
+        assert row[:2] == ("bridge", "ok") and row[4] == "2"  # name, state, ..., mentions in 1h
+    assert db_rows(db_path, "SELECT count(*) FROM mentions") == [(2,)]
+
+
+async def test_a_100kb_post_is_shown_and_scrolls(make_app) -> None:
+    text = "start of a very long post " + "x" * 100_000 + " end"
+    app = await make_app(rows=[("reddit", "long", text, NEG, None)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        shown = app.query_one(DetailPane).plain
+        assert "start of a very long post" in shown and "more characters not shown" in shown
+        line = "".join(segment.text for segment in app.mentions.render_line(0))
+        assert len(line) == app.mentions.size.width

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from tui.config import ConfigError, SourceConfig
 from tui.core.model import IncomingMention
@@ -135,6 +135,29 @@ def load_cursor(cursor: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+Moment = TypeVar("Moment", datetime, int)
+
+
+def advance_window(
+    newest: Moment | None, seen: set[str], window: Mapping[str, Moment], overlap: Any
+) -> tuple[Moment | None, list[str]]:
+    """The next position of an overlap-window cursor, for APIs with no ``since_id``.
+
+    Each poll asks again from ``newest - overlap`` (results are indexed late and timestamps
+    are coarse) and skips the ids already ``seen``; ``window`` maps the ids this poll saw to
+    their times. Returns the newest time now known and the ids inside the next overlap (all
+    of ``seen`` if this poll saw nothing).
+    """
+    if window:
+        newest = max(window.values()) if newest is None else max(newest, *window.values())
+    if newest is None:
+        return None, []
+    if not window:
+        return newest, sorted(seen)
+    horizon = newest - overlap
+    return newest, sorted(item for item, at in window.items() if at >= horizon)
 
 
 def dump_cursor(value: Mapping[str, Any]) -> str:

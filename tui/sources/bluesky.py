@@ -21,7 +21,15 @@ from typing import Any
 
 from tui.config import SourceConfig
 from tui.core.model import IncomingMention, iso, utcnow
-from tui.sources.base import PollResult, Source, as_raw, dump_cursor, load_cursor, parse_iso
+from tui.sources.base import (
+    PollResult,
+    Source,
+    advance_window,
+    as_raw,
+    dump_cursor,
+    load_cursor,
+    parse_iso,
+)
 from tui.sources.http import BadResponse, Http, NeedsCredentials, SourceError
 
 PAGE = 100
@@ -126,13 +134,8 @@ class BlueskySource(Source):
             window[mention.external_id] = sort_at
             if mention.external_id not in seen:
                 fresh.setdefault(mention.external_id, mention)
-        if window:
-            newest = max(window.values()) if newest is None else max(newest, *window.values())
-        next_state: dict[str, Any] = {}
-        if newest is not None:
-            horizon = newest - OVERLAP
-            keep = {uri for uri, at in window.items() if at >= horizon} if window else seen
-            next_state = {"since": iso(newest), "seen": sorted(keep)[:SEEN_LIMIT]}
+        newest, keep = advance_window(newest, seen, window, OVERLAP)
+        next_state = {"since": iso(newest), "seen": keep[:SEEN_LIMIT]} if newest else {}
         mentions = sorted(fresh.values(), key=lambda m: m.created_at)
         return PollResult(mentions, dump_cursor(next_state), rate=http.rate)
 

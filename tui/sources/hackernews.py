@@ -17,7 +17,14 @@ from typing import Any
 from tui.config import SourceConfig
 from tui.core.model import IncomingMention
 from tui.core.text import html_to_text
-from tui.sources.base import PollResult, Source, as_raw, dump_cursor, load_cursor
+from tui.sources.base import (
+    PollResult,
+    Source,
+    advance_window,
+    as_raw,
+    dump_cursor,
+    load_cursor,
+)
 from tui.sources.http import BadResponse, Http
 
 PAGE = 100
@@ -61,13 +68,8 @@ class HackerNewsSource(Source):
             window[mention.external_id] = hit["created_at_i"]
             if mention.external_id not in seen and self.matches(mention.text):
                 fresh.setdefault(mention.external_id, mention)
-        if window:
-            newest = max(window.values()) if newest is None else max(newest, *window.values())
-        next_state: dict[str, Any] = {}
-        if newest is not None:
-            horizon = newest - OVERLAP_S
-            keep = {item for item, at in window.items() if at >= horizon} if window else seen
-            next_state = {"since": newest, "seen": sorted(keep)}
+        newest, keep = advance_window(newest, seen, window, OVERLAP_S)
+        next_state = {"since": newest, "seen": keep} if newest is not None else {}
         mentions = sorted(fresh.values(), key=lambda m: m.created_at)
         return PollResult(mentions, dump_cursor(next_state))
 

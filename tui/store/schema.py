@@ -142,4 +142,9 @@ MIGRATIONS: tuple[str, ...] = (
         heartbeat INTEGER NOT NULL
     );
     """,
+    # 2: the "follow-ups due" filter pages by id; give it an index that does
+    """
+    CREATE INDEX mentions_follow_up_page ON mentions(id, follow_up_due)
+        WHERE follow_up_due IS NOT NULL;
+    """,
 )

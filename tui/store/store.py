@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from tui.core.model import (
+    STATUSES,
     Counts,
     Draft,
     Event,
@@ -78,9 +79,18 @@ def _join_tags(tags: Iterable[str]) -> str:
     return "\x1f".join(sorted(set(tags)))
 
 
+PREFIX_MIN = 3
+"""The last word is matched as a prefix (search as you type) from this many characters on;
+shorter prefixes match too much of a large table to be fast."""
+
+
 def fts_query(text: str) -> str | None:
-    """User search text as a safe FTS5 query: each word a quoted prefix term, all required."""
-    terms = ['"' + word.replace('"', '""') + '"*' for word in text.split()]
+    """User search text as a safe FTS5 query: every word required, each quoted so nothing the
+    operator types is FTS syntax; the last word also matches as a prefix."""
+    words = text.split()
+    terms = ['"' + word.replace('"', '""') + '"' for word in words]
+    if words and len(words[-1]) >= PREFIX_MIN:
+        terms[-1] += "*"
     return " ".join(terms) or None
 
 
@@ -239,37 +249,42 @@ class Store:
             raise ValueError("one score per mention")
         collected = to_ms(utcnow())
 
+        rows = [
+            (
+                mention.source,
+                mention.external_id,
+                mention.url,
+                mention.author,
+                mention.text,
+                to_ms(mention.created_at),
+                collected,
+                mention.language,
+                score.compound,
+                score.label,
+                _reasons_json(score),
+                mention.raw,
+            )
+            for mention, score in zip(mentions, scores, strict=True)
+        ]
+
         async def body(db: aiosqlite.Connection) -> list[int]:
-            ids: list[int] = []
-            for mention, score in zip(mentions, scores, strict=True):
-                async with db.execute(
-                    "INSERT INTO mentions(source, external_id, url, author, text, created_at,"
-                    " collected_at, language, compound, label, reasons, raw)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(source, external_id) DO NOTHING RETURNING id",
-                    (
-                        mention.source,
-                        mention.external_id,
-                        mention.url,
-                        mention.author,
-                        mention.text,
-                        to_ms(mention.created_at),
-                        collected,
-                        mention.language,
-                        score.compound,
-                        score.label,
-                        _reasons_json(score),
-                        mention.raw,
-                    ),
-                ) as cur:
-                    row = await cur.fetchone()
-                if row is not None:
-                    ids.append(row[0])
+            # One executemany, not a round trip per row: the write lock is held for
+            # milliseconds. Ids above the previous maximum are exactly the new rows, because
+            # this transaction holds the write lock.
+            (before,) = await self._one("SELECT coalesce(max(id), 0) FROM mentions")
+            await db.executemany(
+                "INSERT INTO mentions(source, external_id, url, author, text, created_at,"
+                " collected_at, language, compound, label, reasons, raw)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(source, external_id) DO NOTHING",
+                rows,
+            )
+            ids = [r[0] for r in await self._all("SELECT id FROM mentions WHERE id > ?", (before,))]
             if ids:
                 await db.execute(
                     "INSERT INTO mentions_fts(rowid, text, author)"
-                    " SELECT id, text, author FROM mentions WHERE id BETWEEN ? AND ?",
-                    (min(ids), max(ids)),
+                    " SELECT id, text, author FROM mentions WHERE id > ?",
+                    (before,),
                 )
             if cursor is not None:
                 await db.execute(
@@ -368,8 +383,10 @@ class Store:
         if filt.negative_only:
             where.append("coalesce(m.operator_label, m.label) = 'negative'")
         if filt.status:
-            where.append("m.status = ?")
-            params.append(filt.status)
+            if filt.status not in STATUSES:
+                raise ValueError(f"unknown status {filt.status!r}")
+            # A literal, not a parameter, so the planner can use the partial indexes.
+            where.append(f"m.status = '{filt.status}'")
         if filt.source:
             where.append("m.source = ?")
             params.append(filt.source)
@@ -428,8 +445,8 @@ class Store:
         row = await self._one(
             "SELECT (SELECT count(*) FROM mentions),"
             " (SELECT count(*) FROM mentions WHERE status = 'new'),"
-            " (SELECT count(*) FROM mentions WHERE coalesce(operator_label, label) = 'negative'"
-            "   AND status = 'new'),"
+            " (SELECT count(*) FROM mentions INDEXED BY mentions_negative_open"
+            "   WHERE coalesce(operator_label, label) = 'negative' AND status = 'new'),"
             " (SELECT count(*) FROM mentions WHERE follow_up_due IS NOT NULL"
             "   AND follow_up_due <= ?)",
             (now,),
@@ -441,7 +458,14 @@ class Store:
         return [r[0] for r in rows]
 
     async def sources(self) -> list[str]:
-        rows = await self._all("SELECT DISTINCT source FROM mentions ORDER BY source")
+        # A skip scan over the (source, id) index: one probe per distinct source.
+        rows = await self._all(
+            "WITH RECURSIVE s(name) AS ("
+            " SELECT min(source) FROM mentions"
+            " UNION ALL SELECT (SELECT min(source) FROM mentions WHERE source > s.name)"
+            " FROM s WHERE s.name IS NOT NULL)"
+            " SELECT name FROM s WHERE name IS NOT NULL"
+        )
         return [r[0] for r in rows]
 
     # -- one mention -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui.collector import Collector, holder_name
 from tui.config import Config
@@ -43,7 +44,9 @@ from tui.ui.widgets.mention_list import MentionList
 
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
-COUNTS_SECONDS = 2.0
+COUNTS_SECONDS = 10.0
+SHUTDOWN_SECONDS = 3.0
+"""How long quitting waits for the collector to store the batch in hand."""
 
 _LABEL_CYCLE: tuple[Label | None, ...] = ("negative", "neutral", "positive", None)
 
@@ -150,8 +153,29 @@ class TriageApp(App[None]):
         self._stores.append(store)
         return store
 
-    async def on_unmount(self) -> None:
+    async def action_quit(self) -> None:
+        """Let the feeders store the batch in hand (they watch ``_stop``), then exit."""
         self._stop.set()
+        await self._stop_feeders()
+        self.exit()
+
+    async def _stop_feeders(self) -> None:
+        self._stop.set()
+        feeders = [w for w in self.workers if w.group in ("collector", "demo")]
+
+        async def finished() -> None:
+            for worker in feeders:
+                with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                    await worker.wait()
+
+        try:
+            await asyncio.wait_for(finished(), SHUTDOWN_SECONDS)
+        except TimeoutError:
+            for worker in feeders:
+                worker.cancel()
+
+    async def on_unmount(self) -> None:
+        await self._stop_feeders()
         if self.collector is not None:
             with contextlib.suppress(StoreError, sqlite3.Error, ValueError):
                 await self.collector.release_lease()
@@ -319,11 +343,11 @@ class TriageApp(App[None]):
             try:
                 await action()
             except (StoreError, KeyError, ValueError) as error:
-                self.notify(f"Not saved: {error}", severity="error", timeout=8)
+                self.notify(f"Not saved: {error}", severity="error", timeout=8, markup=False)
                 self.mentions.post_message(MentionList.DataChanged())
                 return
             if done:
-                self.notify(done, timeout=2)
+                self.notify(done, timeout=2, markup=False)  # may carry a tag name
             self._show_detail(self.mentions.current)
 
         self.run_worker(run(), group="writes")

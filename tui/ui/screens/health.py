@@ -29,6 +29,8 @@ class HealthScreen(ModalScreen[None]):
         super().__init__()
         self.store = store
         self.configured = configured
+        self.rows: list[tuple[str, ...]] = []
+        """The table as plain text: source, state, last success, last error, 1h, rate, next."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog health"):
@@ -63,26 +65,31 @@ class HealthScreen(ModalScreen[None]):
         ):
             table.add_column(column, overflow="fold")
         states = {state.name: state for state in await self.store.source_states()}
-        names = list(dict.fromkeys([*self.configured, *states]))
-        if not names:
-            table.add_row("(no sources configured)", "", "", "", "", "", "")
-        for name in names:
+        rows: list[tuple[str, ...]] = []
+        for name in dict.fromkeys([*self.configured, *states]):
             state = states.get(name)
-            hour = await self.store.mentions_since(name, now - timedelta(hours=1))
+            hour = str(await self.store.mentions_since(name, now - timedelta(hours=1)))
             if state is None:
-                table.add_row(Text(name), "not polled yet", "", "", str(hour), "", "")
+                rows.append((name, "not polled yet", "", "", hour, "", ""))
                 continue
             error = ""
             if state.last_error:
                 when = f"{ago(state.last_error_at, now)}: " if state.last_error_at else ""
                 error = when + state.last_error
-            table.add_row(
-                Text(for_display(name)),
-                Text(state.state),
-                ago(state.last_success, now) if state.last_success else "never",
-                Text(for_display(error)),
-                str(hour),
-                state.rate_remaining or "",
-                until(state.next_poll, now) if state.next_poll else "",
+            rows.append(
+                (
+                    name,
+                    state.state,
+                    ago(state.last_success, now) if state.last_success else "never",
+                    error,
+                    hour,
+                    state.rate_remaining or "",
+                    until(state.next_poll, now) if state.next_poll else "",
+                )
             )
+        self.rows = rows
+        if not rows:
+            table.add_row("(no sources configured)", "", "", "", "", "", "")
+        for row in rows:
+            table.add_row(*(Text(for_display(cell)) for cell in row))
         self.query_one("#table", Static).update(table)

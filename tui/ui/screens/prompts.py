@@ -135,7 +135,7 @@ class FilterScreen(ModalScreen[Filter | None]):
         with Vertical(classes="dialog"):
             yield Label("Filter the list", classes="title")
             yield Select(
-                [(t, t) for t in self.tags],
+                [(Text(t), t) for t in self.tags],
                 prompt="any tag",
                 value=current.tag or Select.NULL,
                 id="tag",
@@ -147,7 +147,7 @@ class FilterScreen(ModalScreen[Filter | None]):
                 id="status",
             )
             yield Select(
-                [(s, s) for s in self.sources],
+                [(Text(s), s) for s in self.sources],
                 prompt="any source",
                 value=current.source or Select.NULL,
                 id="source",

@@ -55,7 +55,7 @@ class ReplyEditor(ModalScreen[str | None]):
             title.append(first_line(self.mention_text)[:200], "italic")
             yield Label(title, classes="title")
             yield Select(
-                [(t.name, index) for index, t in enumerate(self.templates)],
+                [(Text(t.name), index) for index, t in enumerate(self.templates)],
                 prompt="Start from a template (ctrl+t)",
                 id="template",
             )

@@ -10,39 +10,21 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.sources.helpers import FAST, READ_TIMEOUT, fixture, shared_json, source_config
+from tests.sources.helpers import FAST, fixture, shared_json, source_config
 from tests.sources.server import Reply, Server
 from tui.collector import Collector, collect, doctor, format_doctor_table, run_collect_cli
 from tui.config import Config, SourceConfig
-from tui.sources import make_client
 from tui.store import Store
 
 HN = "/api/v1/search_by_date"
 TAG = "/api/v1/timelines/tag/acme"
 TOKEN = "masto-secret-token-42"
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    running = Server()
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(timeout=httpx.Timeout(2.0, read=READ_TIMEOUT)) as opened:
-        yield opened
 
 
 class Log(list[str]):

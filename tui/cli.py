@@ -135,8 +135,9 @@ def _check_store(path: Path, operator: str) -> None:
 
 
 def cmd_app(args: argparse.Namespace, config: Config) -> int:
-    from tui.ui.app import TriageApp
+    from tui.ui.app import TriageApp, check_keymap
 
+    check_keymap(config)
     path, operator = _db_path(args), operator_name(config)
     _check_store(path, operator)
     TriageApp(config, path, operator).run()
@@ -145,8 +146,9 @@ def cmd_app(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from tui.demo import BRAND, BRAND_TERMS
-    from tui.ui.app import TriageApp
+    from tui.ui.app import TriageApp, check_keymap
 
+    check_keymap(config)
     if args.rate <= 0:
         raise UsageError("--rate must be a positive number of mentions per minute")
     if not config.brand_terms:

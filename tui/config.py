@@ -106,6 +106,9 @@ class Config:
     """Name recorded on events; default: the OS user."""
     auto_snapshot: str = "off"
     """``"off"``, ``"negative"`` (every negative mention on arrival) or ``"all"``."""
+    snapshot_fetch_private: bool = False
+    """Fetch snapshot pages on loopback/private addresses too (off: a post's URL can never make
+    the server fetch from its own network)."""
     quick_tags: tuple[str, ...] = DEFAULT_QUICK_TAGS
     """Tags on keys 1-9, in order."""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -122,6 +125,7 @@ _TOP_KEYS = {
     "brand_terms",
     "operator",
     "auto_snapshot",
+    "snapshot_fetch_private",
     "quick_tags",
     "keys",
     "templates",
@@ -195,6 +199,17 @@ def _str_list(reader: _Reader, key: str, value: Any, fix: str, after: int = 0) -
     return tuple(value)
 
 
+def config_error(config: Config, key: str, problem: str, fix: str) -> ConfigError:
+    """An error about ``key`` found after loading (e.g. by the UI), with its line if known."""
+    if config.path is None:
+        return ConfigError(f"{key}: {problem}; {fix}")
+    try:
+        text = config.path.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    return _Reader(config.path, text).error(key, problem, fix)
+
+
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
     """Read and validate the config; a missing default file means built-in defaults."""
     explicit = path is not None or bool(os.environ.get("TRIAGE_CONFIG"))
@@ -239,6 +254,14 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
                 "auto_snapshot", f"unknown mode {mode!r}", 'use "off", "negative" or "all"'
             )
         values["auto_snapshot"] = mode
+    if "snapshot_fetch_private" in data:
+        values["snapshot_fetch_private"] = _expect(
+            reader,
+            "snapshot_fetch_private",
+            data["snapshot_fetch_private"],
+            bool,
+            "use true or false",
+        )
     if "quick_tags" in data:
         tags = _str_list(reader, "quick_tags", data["quick_tags"], "give up to nine tag names")
         if len(tags) > 9 or any(not t.strip() for t in tags):
@@ -254,6 +277,12 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
             reader, "char_limits", data["char_limits"], dict, "use a [char_limits] table"
         )
         for name, limit in limits.items():
+            if name not in SOURCE_KINDS:
+                raise reader.error(
+                    f"char_limits.{name}",
+                    "unknown source kind",
+                    f"use one of {', '.join(sorted(SOURCE_KINDS))}",
+                )
             _expect(reader, f"char_limits.{name}", limit, int, "give a number of characters")
         values["char_limits"] = dict(limits)
     if "templates" in data:
@@ -392,7 +421,15 @@ def _sources(reader: _Reader, items: Any) -> tuple[SourceConfig, ...]:
         )
         options = {k: v for k, v in item.items() if k in SOURCE_KINDS[kind]}
         for key, value in options.items():
-            if key.endswith("_env"):
-                _expect(reader, f"sources.{key}", value, str, "name an environment variable", after)
+            if key.endswith("_env") and not (
+                isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value)
+            ):
+                # Never echo the value: a secret pasted here must not reach any output.
+                raise reader.error(
+                    f"sources.{key}",
+                    "must be the name of an environment variable, not the secret itself",
+                    'write e.g. token_env = "MASTODON_TOKEN" and export MASTODON_TOKEN',
+                    after,
+                )
         sources.append(SourceConfig(kind, name, base_url.rstrip("/"), interval, enabled, options))
     return tuple(sources)

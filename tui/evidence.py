@@ -7,7 +7,9 @@ failed fetch is recorded, not raised.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ipaddress
 import json
 from pathlib import Path
 
@@ -21,45 +23,105 @@ PAGE_CAP = 2 * 1024 * 1024
 PAGE_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-async def fetch_page(
-    client: httpx.AsyncClient, url: str, cap: int = PAGE_CAP
-) -> tuple[int | None, str | None, bytes | None]:
-    """(HTTP status, error, body up to ``cap`` bytes) for ``url``; never raises for the network."""
-    if not url.lower().startswith(("http://", "https://")):
-        return None, f"not an http(s) URL: {url[:80]}", None
+MAX_REDIRECTS = 5
+
+
+class PageRefused(Exception):
+    """The page is not fetched (a private address, a non-http URL, too many redirects)."""
+
+
+async def _check_public(url: httpx.URL) -> None:
+    """Refuse URLs whose host resolves to a loopback, private, link-local or other non-global
+    address: a post must not make the server fetch from its own network."""
+    if url.scheme not in ("http", "https") or not url.host:
+        raise PageRefused(f"not an http(s) URL: {str(url)[:80]}")
     try:
-        async with client.stream(
-            "GET", url, timeout=PAGE_TIMEOUT, follow_redirects=True
-        ) as response:
-            body = bytearray()
-            truncated = False
-            async for chunk in response.aiter_bytes():
-                body.extend(chunk)
-                if len(body) > cap:
-                    del body[cap:]
-                    truncated = True
-                    break
-            error = f"page larger than {cap:,} bytes; first {cap:,} kept" if truncated else None
-            return response.status_code, error, bytes(body)
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__, None
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            url.host, url.port or (443 if url.scheme == "https" else 80)
+        )
+    except OSError as error:
+        raise httpx.ConnectError(f"cannot resolve {url.host}: {error}") from error
+    for *_, address in infos:
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global:
+            raise PageRefused(f"{url.host} is a non-public address ({ip}); not fetched")
 
 
-async def fetch_snapshot_page(store: Store, client: httpx.AsyncClient, snapshot: Snapshot) -> None:
-    """Fetch the page behind a stored snapshot and store the outcome (success or failure)."""
-    if snapshot.url:
-        status, error, page = await fetch_page(client, snapshot.url)
+async def fetch_page(
+    client: httpx.AsyncClient, url: str, cap: int = PAGE_CAP, *, allow_private: bool = False
+) -> tuple[int | None, str | None, bytes | None]:
+    """(HTTP status, error, body up to ``cap`` bytes) for ``url``; never raises for the network.
+
+    Redirects are followed by hand (up to ``MAX_REDIRECTS``) so every hop is checked against
+    ``allow_private``.
+    """
+    try:
+        target = httpx.URL(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            if target.scheme not in ("http", "https"):
+                raise PageRefused(f"not an http(s) URL: {str(target)[:80]}")
+            if not allow_private:
+                await _check_public(target)
+            async with client.stream(
+                "GET", target, timeout=PAGE_TIMEOUT, follow_redirects=False
+            ) as response:
+                if response.is_redirect and "location" in response.headers:
+                    target = target.join(response.headers["location"])
+                    continue
+                return response.status_code, *await _read_capped(response, cap)
+        raise PageRefused(f"more than {MAX_REDIRECTS} redirects")
+    except PageRefused as refused:
+        return None, str(refused), None
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        return None, (f"{type(exc).__name__}: {exc}"[:300]), None
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> tuple[str | None, bytes]:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) > cap:
+            del body[cap:]
+            return f"page larger than {cap:,} bytes; first {cap:,} kept", bytes(body)
+    return None, bytes(body)
+
+
+class PageFetcher:
+    """Fetches the pages behind snapshots in the background, a few at a time, and stores each
+    outcome (page or failure) with its snapshot. ``drain`` waits for those still running."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, *, allow_private: bool = False, parallel: int = 4
+    ) -> None:
+        self.client = client
+        self.allow_private = allow_private
+        self._slots = asyncio.Semaphore(parallel)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def fetch_later(self, store: Store, snapshot: Snapshot) -> None:
+        if not snapshot.url:
+            return
+        task = asyncio.create_task(self._fetch(store, snapshot))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch(self, store: Store, snapshot: Snapshot) -> None:
+        assert snapshot.url is not None
+        async with self._slots:
+            status, error, page = await fetch_page(
+                self.client, snapshot.url, allow_private=self.allow_private
+            )
         await store.add_snapshot_page(snapshot.id, status=status, error=error, page=page)
 
-
-async def take_snapshot(
-    store: Store, client: httpx.AsyncClient | None, mention_id: int
-) -> Snapshot:
-    """Store a snapshot now, then (if the mention has a URL and a client is given) its page."""
-    snapshot = await store.add_snapshot(mention_id)
-    if client is not None:
-        await fetch_snapshot_page(store, client, snapshot)
-    return snapshot
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for running fetches, then cancel the rest (their
+        snapshots stay, without a page)."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _sha256(data: bytes) -> str:

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-
-import httpx
+from dataclasses import dataclass, replace
 
 from tui.config import Config
 from tui.core.model import IncomingMention, Score
 from tui.core.sentiment import Scorer, detect_language
-from tui.evidence import fetch_snapshot_page
+from tui.evidence import PageFetcher
 from tui.store import Store
 
-MAX_FETCHES = 8
-"""Page fetches for automatic snapshots in flight at once; beyond that, text-only snapshots."""
 BATCH = 500
 """Mentions per write transaction: keeps each transaction short (well under 50 ms)."""
 
@@ -52,9 +48,8 @@ class Ingestor:
     scorer: Scorer
     auto_snapshot: str = "off"
     """``"off"``, ``"negative"`` or ``"all"``: snapshot such mentions as they are stored."""
-    client: httpx.AsyncClient | None = None
+    pages: PageFetcher | None = None
     """Fetches the pages behind automatic snapshots (in the background); None: no fetching."""
-    _fetches: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     async def ingest(
         self,
@@ -91,14 +86,5 @@ class Ingestor:
             row = rows.get(mention_id)
             if row and (self.auto_snapshot == "all" or row.label == "negative"):
                 snapshot = await self.store.add_snapshot(mention_id)
-                if self.client is not None and snapshot.url and len(self._fetches) < MAX_FETCHES:
-                    task = asyncio.create_task(
-                        fetch_snapshot_page(self.store, self.client, snapshot)
-                    )
-                    self._fetches.add(task)
-                    task.add_done_callback(self._fetches.discard)
-
-    async def drain(self) -> None:
-        """Wait for page fetches still running (before closing the store)."""
-        if self._fetches:
-            await asyncio.gather(*self._fetches, return_exceptions=True)
+                if self.pages is not None:
+                    self.pages.fetch_later(self.store, snapshot)

@@ -111,6 +111,8 @@ def test_text_without_sentiment_is_neutral(scorer: Scorer) -> None:
         ("I will never fly with you again", "lost customer"),
         ("What is going on with flight 12", "complaint question"),
         ("Where is my suitcase?!", "exasperated '?!'"),
+        ("Thanks for nothing.", "sarcastic thanks"),
+        ("Thank you for absolutely nothing", "sarcastic thanks"),
     ],
 )
 def test_complaint_patterns_vader_misses(scorer: Scorer, text: str, rule: str) -> None:

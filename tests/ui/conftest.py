@@ -53,9 +53,9 @@ async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
     (not the long-running feeders: the collector and the demo stream)."""
     for _ in range(3):
         await pilot.pause()
-        await app.workers.wait_for_complete(
-            [w for w in app.workers if w.group not in ("collector", "demo")]
-        )
+        short_lived = [w for w in app.workers if w.group not in ("collector", "demo")]
+        if short_lived:  # (an empty list would mean "all of them")
+            await app.workers.wait_for_complete(short_lived)
     await pilot.pause()
 
 

@@ -91,7 +91,7 @@ async def test_snapshot_stores_text_hash_and_fetches_the_page(
 ) -> None:
     url = http_page(b"<html>the post as it was</html>")
     rows = [("bluesky", "bob", "Great service", NEG, url)]
-    app = await make_app(rows=rows)
+    app = await make_app(Config(brand="Acme", snapshot_fetch_private=True), rows=rows)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -109,7 +109,7 @@ async def test_snapshot_stores_text_hash_and_fetches_the_page(
 
 async def test_snapshot_of_a_dead_link_records_the_failure(make_app, db_path: Path) -> None:
     rows = [("bluesky", "bob", "Gone", NEG, "http://127.0.0.1:9/nothing-listens-here")]
-    app = await make_app(rows=rows)
+    app = await make_app(Config(brand="Acme", snapshot_fetch_private=True), rows=rows)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
@@ -119,6 +119,21 @@ async def test_snapshot_of_a_dead_link_records_the_failure(make_app, db_path: Pa
         status, error = db_rows(db_path, "SELECT status, error FROM snapshot_pages")[0]
         assert status is None and "ConnectError" in error
         assert db_rows(db_path, "SELECT count(*) FROM snapshots")[0][0] == 1
+
+
+async def test_snapshot_never_fetches_a_private_address_by_default(
+    make_app, db_path: Path, http_page
+) -> None:
+    url = http_page(b"internal admin page")
+    app = await make_app(rows=[("reddit", "eve", "see this", NEG, url)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await wait_until(
+            lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot
+        )
+        status, error, page = db_rows(db_path, "SELECT status, error, page FROM snapshot_pages")[0]
+        assert (status, page) == (None, None) and "non-public address" in error
 
 
 async def test_reply_editor_template_save_and_discard(make_app, db_path: Path) -> None:
@@ -267,7 +282,8 @@ async def test_help_lists_every_key_and_quit(make_app) -> None:
             "Down",
             "Top",
         } <= described
-        assert ("1", "Quick tag 1") in app.screen.rows
+        assert ("1", "Quick tag 1: #complaint") in app.screen.rows
+        assert ("9", "Quick tag 9: (none set)") in app.screen.rows
         await pilot.press("escape", "q")
         await pilot.pause()
     assert app.return_code == 0
@@ -391,11 +407,12 @@ async def test_app_collects_while_it_holds_the_lease_and_shows_sources(
         await wait_until(lambda: first.lease_text == "collecting", pilot)
         async with second.run_test(size=(120, 30)) as pilot2:
             await wait_until(lambda: second.lease_text.startswith("collector: ana@"), pilot2)
-            await wait_until(lambda: second.collector is not None, pilot2)
-            assert second.collector is not None and not second.collector.holding
+            await wait_until(lambda: second.runtime.collector is not None, pilot2)
+            assert second.runtime.collector is not None and not second.runtime.collector.holding
             with feed.open("a") as out:
                 out.write('{"external_id": "2", "text": "Thanks, sorted!"}\n')
             await wait_until(lambda: len(second.mentions.shown()) == 2, pilot2)
+            await pilot2.press("q")
         await pilot.press("H")
         await settle(first, pilot)
         assert isinstance(first.screen, HealthScreen)
@@ -413,3 +430,43 @@ async def test_a_100kb_post_is_shown_and_scrolls(make_app) -> None:
         assert "start of a very long post" in shown and "more characters not shown" in shown
         line = "".join(segment.text for segment in app.mentions.render_line(0))
         assert len(line) == app.mentions.size.width
+
+
+async def test_new_count_is_arrivals_not_the_rows_above_a_deep_window(
+    make_app, db_path: Path
+) -> None:
+    rows = [("reddit", f"user{n}", f"post {n}", NEG, None) for n in range(1500)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("G")
+        await settle(app, pilot)
+        other = await Store.open(db_path, "collector")
+        await other.add_tag(1, "seen")  # a change that is not an arrival
+        await pilot.pause(0.6)
+        await settle(app, pilot)
+        assert app.mentions.new_count == 0
+        await other.add_mentions([IncomingMention("reddit", "late", "an arrival", "zed")], [NEG])
+        await wait_until(lambda: app.mentions.new_count == 1, pilot, timeout=3)
+        await other.close()
+
+
+async def test_a_burst_keeps_the_cursor_on_its_mention_then_counts(make_app, db_path: Path) -> None:
+    """A burst pushes the cursor's mention down: the view follows it, and from then on
+    arrivals are counted ("N new") instead of moving the list under the operator."""
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        selected = app.mentions.current
+        other = await Store.open(db_path, "collector")
+        burst = [IncomingMention("reddit", f"b{n}", f"burst {n}", "x") for n in range(40)]
+        await other.add_mentions(burst, [NEG] * 40)
+        await wait_until(lambda: app.mentions.shown()[0].text == "burst 39", pilot, timeout=3)
+        assert app.mentions.current == selected
+        assert app.mentions.top <= app.mentions.cursor < app.mentions.top + app.mentions.size.height
+        await other.add_mentions(
+            [IncomingMention("reddit", "after", "after the burst", "y")], [NEG]
+        )
+        await wait_until(lambda: app.mentions.new_count == 1, pilot, timeout=3)
+        assert app.mentions.current == selected
+        await other.close()

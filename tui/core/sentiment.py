@@ -276,6 +276,13 @@ _RULES: tuple[_Rule, ...] = (
         -1.4,
         frozenset({"why"}),
     ),
+    # Thanks for what did not happen is sarcasm: "thanks for nothing", "thank you for nothing".
+    _Rule(
+        "sarcastic thanks",
+        re.compile(r"\b(?:thanks|thank you|thx|cheers)\s+(?:\w+\s+)?for\s+(?:\w+\s+)?nothing\b"),
+        -2.0,
+        frozenset({"nothing"}),
+    ),
     # "still" before a missing result: "still no bag", "still haven't heard", "still at the gate".
     _Rule(
         "'still' with nothing done",

@@ -50,7 +50,6 @@ CHAR_LIMITS: dict[str, int] = {
     "bluesky": 300,
     "reddit": 10_000,
     "hackernews": 4_000,
-    "twitter": 280,
 }
 """Reply length limits per source kind (defaults; the config can override them)."""
 

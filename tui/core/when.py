@@ -30,7 +30,10 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     if not spec:
         raise ValueError("empty time; try 30m, 2h, tomorrow 09:00 or 2026-05-01T09:00")
     if match := _RELATIVE.match(spec):
-        return now + timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        try:
+            return now + timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        except OverflowError:
+            raise ValueError(f"{text!r} is too far away; try 30m, 2h or 3d") from None
     if (match := _CLOCK.match(spec)) and (match[1] or match[2]):
         day, hour, minute = match[1], int(match[2] or 9), int(match[3] or 0)
         if hour > 23 or minute > 59:
@@ -43,7 +46,7 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
         return moment.astimezone(UTC)
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f"cannot read {text!r} as a time; try 30m, 2h, tomorrow 09:00 or 2026-05-01T09:00"
         ) from None

@@ -127,7 +127,7 @@ class Store:
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str, operator: str, *, readonly: bool = False) -> Store:
+    async def open(cls, path: Path | str, operator: str) -> Store:
         path = Path(path)
         if not path.parent.is_dir():
             raise StoreError(
@@ -141,10 +141,11 @@ class Store:
         store = cls(db, path, operator)
         try:
             await store._configure()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, StoreError) as error:
             await db.close()
+            cause = error.__cause__ if isinstance(error, StoreError) else error
             raise StoreError(
-                f"cannot use database {path}: {error}; check that the file and its directory "
+                f"cannot use database {path}: {cause}; check that the file and its directory "
                 "are writable (SQLite needs to create -wal and -shm files beside it) or pass "
                 "another --db"
             ) from error
@@ -192,16 +193,25 @@ class Store:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read {self.path}: {error}") from error
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read {self.path}: {error}") from error
 
     async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction (read-then-write safe)."""
         async with self._writing:
+            if self._db.in_transaction:
+                # A write cancelled while its BEGIN was in flight left this one open.
+                await self._db.execute("ROLLBACK")
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
@@ -364,13 +374,15 @@ class Store:
         """FROM/WHERE for a filter; the driving table is the most selective index."""
         params: list[Any] = []
         where: list[str] = []
+        # CROSS JOIN fixes the join order: the search or tag drives, so a rare term combined
+        # with a broad filter never turns into a scan of the broad filter's index.
         if filt.search and (query := fts_query(filt.search)):
-            source = "mentions_fts f JOIN mentions m ON m.id = f.rowid"
+            source = "mentions_fts f CROSS JOIN mentions m ON m.id = f.rowid"
             where.append("mentions_fts MATCH ?")
             params.append(query)
             key = "f.rowid"
         elif filt.tag:
-            source = "mention_tags t JOIN mentions m ON m.id = t.mention_id"
+            source = "mention_tags t CROSS JOIN mentions m ON m.id = t.mention_id"
             where.append("t.tag = ?")
             params.append(filt.tag)
             key = "t.mention_id"

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -23,17 +21,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import WorkerCancelled, WorkerFailed
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from tui.collector import Collector, holder_name
-from tui.config import Config
+from tui.config import Config, config_error
 from tui.core.model import Counts, Filter, Label, Row
 from tui.core.templates import CHAR_LIMITS
 from tui.core.text import for_display
-from tui.demo import run_demo
-from tui.evidence import fetch_snapshot_page
-from tui.ingest import Ingestor, make_scorer
-from tui.sources import make_client
+from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
 from tui.ui.screens.health import HealthScreen
 from tui.ui.screens.help import HelpScreen
@@ -45,8 +39,6 @@ from tui.ui.widgets.mention_list import MentionList
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
-SHUTDOWN_SECONDS = 3.0
-"""How long quitting waits for the collector to store the batch in hand."""
 
 _LABEL_CYCLE: tuple[Label | None, ...] = ("negative", "neutral", "positive", None)
 
@@ -103,14 +95,11 @@ class TriageApp(App[None]):
         self.counts: Counts | None = None
         self.lease_text = ""
         self._data_version = -1
-        self._stop = asyncio.Event()
         self._stores: list[Store] = []
-        self.client: httpx.AsyncClient | None = None
-        self.holder = holder_name(operator)
+        self.runtime = Runtime(config, db_path, operator, log=lambda line: self.log.info(line))
         self._last_key_time = 0.0
         self._handover: tuple[float, float | None] | None = None
         self._held: list[events.Key] = []
-        self.collector: Collector | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -130,7 +119,6 @@ class TriageApp(App[None]):
         except StoreError as error:
             self.exit(message=str(error))
             return
-        self.client = make_client()
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
         mentions = MentionList(self.store, id="list")
@@ -144,9 +132,15 @@ class TriageApp(App[None]):
         self._refresh_counts()
         self._apply_width()
         if self.demo_rate is not None:
-            self._run_demo()
-        if self.collect and any(source.enabled for source in self.config.sources):
-            self._run_collector()
+            self.run_worker(
+                self.runtime.run_demo(
+                    rate=self.demo_rate, seed=self.demo_seed, backlog=self.demo_backlog
+                ),
+                group="demo",
+                exit_on_error=False,
+            )
+        if self.collect and self.runtime.collects:
+            self.run_worker(self.runtime.run_collector(), group="collector", exit_on_error=False)
 
     async def _open(self) -> Store:
         store = await Store.open(self.db_path, self.operator)
@@ -154,13 +148,12 @@ class TriageApp(App[None]):
         return store
 
     async def action_quit(self) -> None:
-        """Let the feeders store the batch in hand (they watch ``_stop``), then exit."""
-        self._stop.set()
+        """Let the feeders store the batch in hand (they watch ``stop``), then exit."""
         await self._stop_feeders()
         self.exit()
 
     async def _stop_feeders(self) -> None:
-        self._stop.set()
+        self.runtime.stop.set()
         feeders = [w for w in self.workers if w.group in ("collector", "demo")]
 
         async def finished() -> None:
@@ -176,13 +169,20 @@ class TriageApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self._stop_feeders()
-        if self.collector is not None:
-            with contextlib.suppress(StoreError, sqlite3.Error, ValueError):
-                await self.collector.release_lease()
-        if self.client is not None:
-            await self.client.aclose()
+        await self.runtime.close()
         for store in self._stores:
             await store.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A feeder or a write failed: say so, and keep the operator's session going."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{event.worker.group or 'background task'} stopped: {error}",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
 
     def on_resize(self) -> None:
         self._apply_width()
@@ -249,13 +249,13 @@ class TriageApp(App[None]):
             self._refresh_counts()
             self._show_detail(self.mentions.current)
 
-    @work(exclusive=True, group="counts")
+    @work(exclusive=True, group="counts", exit_on_error=False)
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
         lease = await self.stats.lease_holder()
         if lease is None:
             self.lease_text = "no collector" if self.config.sources else ""
-        elif lease[0] == self.holder:
+        elif lease[0] == self.runtime.holder:
             self.lease_text = "collecting"
         else:
             self.lease_text = f"collector: {lease[0]}"
@@ -285,7 +285,7 @@ class TriageApp(App[None]):
         self._show_detail(message.row)
         self._render_status()
 
-    @work(exclusive=True, group="detail")
+    @work(exclusive=True, group="detail", exit_on_error=False)
     async def _show_detail(self, row: Row | None) -> None:
         await asyncio.sleep(0.03)  # let a run of cursor moves settle first
         mention = await self.store.mention(row.id) if row else None
@@ -294,39 +294,6 @@ class TriageApp(App[None]):
     @on(MentionList.NewArrivals)
     def _new_arrivals(self) -> None:
         self._render_status()
-
-    # -- feeding (demo) ----------------------------------------------------------------------
-
-    @work(group="demo")
-    async def _run_demo(self) -> None:
-        ingest_store = await self._open()
-        scorer = await asyncio.to_thread(make_scorer, self.config)
-        ingestor = Ingestor(ingest_store, scorer, self.config.auto_snapshot, self.client)
-        await run_demo(
-            ingestor.ingest,
-            rate=self.demo_rate or 30.0,
-            seed=self.demo_seed,
-            backlog=self.demo_backlog,
-            stop=self._stop,
-        )
-
-    # -- collecting (only while this process holds the lease) -----------------------------
-
-    @work(group="collector")
-    async def _run_collector(self) -> None:
-        ingest_store = await self._open()
-        scorer = await asyncio.to_thread(make_scorer, self.config)
-        ingestor = Ingestor(ingest_store, scorer, self.config.auto_snapshot, self.client)
-        assert self.client is not None
-        self.collector = Collector(
-            self.config,
-            ingest_store,
-            self.client,
-            holder=self.holder,
-            log=lambda line: self.log.info(line),
-            ingestor=ingestor,
-        )
-        await self.collector.run(self._stop)
 
     # -- operator actions ----------------------------------------------------------------------
 
@@ -350,7 +317,7 @@ class TriageApp(App[None]):
                 self.notify(done, timeout=2, markup=False)  # may carry a tag name
             self._show_detail(self.mentions.current)
 
-        self.run_worker(run(), group="writes")
+        self.run_worker(run(), group="writes", exit_on_error=False)
 
     def _toggle_tag(self, row: Row, tag: str) -> None:
         if tag in row.tags:
@@ -390,11 +357,8 @@ class TriageApp(App[None]):
             return
 
         async def snap() -> None:
-            snapshot = await self.writer.add_snapshot(row.id)
+            snapshot = await self.runtime.snapshot(self.writer, row.id)
             self.notify(f"Snapshot saved · sha256 {snapshot.sha256[:12]}…", timeout=3)
-            self._show_detail(self.mentions.current)
-            if self.client is not None:
-                await fetch_snapshot_page(self.writer, self.client, snapshot)
 
         self._write(snap)
 
@@ -476,9 +440,9 @@ class TriageApp(App[None]):
 
     # -- finding -------------------------------------------------------------------------------
 
-    async def _apply_filter(self, filt: Filter) -> None:
-        await self.mentions.load(filt)
-        self._render_status()
+    def _apply_filter(self, filt: Filter) -> None:
+        # Through the list's own queue, so a load never interleaves with a live refresh.
+        self.mentions.post_message(MentionList.Load(filt))
 
     def action_search(self) -> None:
         self._hand_over()
@@ -490,10 +454,10 @@ class TriageApp(App[None]):
     def _search_changed(self, event: Input.Changed) -> None:
         self._debounced_search(event.value)
 
-    @work(exclusive=True, group="search")
+    @work(exclusive=True, group="search", exit_on_error=False)
     async def _debounced_search(self, text: str) -> None:
         await asyncio.sleep(0.15)
-        await self._apply_filter(replace(self.mentions.filter, search=text.strip() or None))
+        self._apply_filter(replace(self.mentions.filter, search=text.strip() or None))
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
@@ -507,11 +471,11 @@ class TriageApp(App[None]):
         with search.prevent(Input.Changed):
             search.value = ""
         self.mentions.focus()
-        await self._apply_filter(replace(self.mentions.filter, search=None))
+        self._apply_filter(replace(self.mentions.filter, search=None))
 
     async def action_negatives(self) -> None:
         current = self.mentions.filter
-        await self._apply_filter(replace(current, negative_only=not current.negative_only))
+        self._apply_filter(replace(current, negative_only=not current.negative_only))
 
     async def action_filter(self) -> None:
         self._hand_over()
@@ -520,7 +484,7 @@ class TriageApp(App[None]):
 
         async def chosen(filt: Filter | None) -> None:
             if filt is not None:
-                await self._apply_filter(filt)
+                self._apply_filter(filt)
 
         self.push_screen(FilterScreen(self.mentions.filter, tags, sources), chosen)
 
@@ -529,7 +493,7 @@ class TriageApp(App[None]):
         search.remove_class("shown")
         with search.prevent(Input.Changed):
             search.value = ""
-        await self._apply_filter(Filter())
+        self._apply_filter(Filter())
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -542,9 +506,13 @@ class TriageApp(App[None]):
         grouped: dict[tuple[int, str], tuple[list[str], str]] = {}
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            keys, _ = grouped.setdefault(
-                (id(active.node), binding.action), ([], binding.description or binding.action)
-            )
+            description = binding.description or binding.action
+            if binding.action.startswith("quick_tag("):
+                number = int(binding.action[len("quick_tag(") : -1])
+                tags = self.config.quick_tags
+                tag = f"#{tags[number - 1]}" if number <= len(tags) else "(none set)"
+                description = f"{description}: {tag}"
+            keys, _ = grouped.setdefault((id(active.node), binding.action), ([], description))
             keys.append(self.get_key_display(binding) if binding.key == key else key)
         rows = [(", ".join(dict.fromkeys(keys)), text) for keys, text in grouped.values()]
         return sorted(rows, key=lambda r: r[1].lower())
@@ -583,7 +551,30 @@ class TriageApp(App[None]):
             yield SystemCommand(title, help_text, callback)
 
     async def _due_filter(self) -> None:
-        await self._apply_filter(Filter(follow_ups_due=True))
+        self._apply_filter(Filter(follow_ups_due=True))
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a ``[keys]`` table may remap."""
+    return {
+        binding.id
+        for owner in (TriageApp, MentionList, ReplyEditor)
+        for binding in owner.BINDINGS
+        if isinstance(binding, Binding) and binding.id
+    }
+
+
+def check_keymap(config: Config) -> None:
+    """``ConfigError`` naming the first ``[keys]`` entry that is not a binding id."""
+    known = binding_ids()
+    for name in config.keys:
+        if name not in known:
+            raise config_error(
+                config,
+                f"keys.{name}",
+                "unknown binding id",
+                f"valid ids are {', '.join(sorted(known))}",
+            )
 
 
 class Placeholder(Static):

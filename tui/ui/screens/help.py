@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -22,8 +23,10 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", no_wrap=True)
         table.add_column("action")
         for keys, description in self.rows:
-            table.add_row(keys, description)
+            table.add_row(Text(keys), Text(description))
         with VerticalScroll(classes="dialog help"):
-            yield Label("Keys (remap them in the config's [keys] table by id)", classes="title")
+            yield Label(
+                Text("Keys (remap them in the config's [keys] table by id)"), classes="title"
+            )
             yield Static(table)
             yield Label("escape closes · ctrl+p opens the command palette", classes="hint")

@@ -45,7 +45,9 @@ class TagPrompt(ModalScreen[str | None]):
     def submitted(self, event: Input.Submitted) -> None:
         tag = " ".join(event.value.split()).lower()
         if not tag:
-            self.query_one("#tag-error", Label).update("Type a tag name, or escape to cancel.")
+            self.query_one("#tag-error", Label).update(
+                Text("Type a tag name, or escape to cancel.")
+            )
             return
         self.dismiss(tag)
 
@@ -86,11 +88,11 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
         try:
             due = parse_when(self.query_one("#when", Input).value, utcnow())
         except ValueError as exc:
-            error.update(str(exc))
+            error.update(Text(str(exc)))  # it quotes what was typed: never markup
             self.query_one("#when", Input).focus()
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
-        error.update(f"→ due {local}")
+        error.update(Text(f"→ due {local}"))
         return due
 
 

@@ -94,6 +94,12 @@ class MentionList(Widget, can_focus=True):
         count: int
 
     @dataclass
+    class Load(Message):
+        """Show the newest rows matching ``filter`` (None: the current filter)."""
+
+        filter: Filter | None = None
+
+    @dataclass
     class DataChanged(Message):
         """The store changed: re-read the visible rows and look for new ones."""
 
@@ -111,6 +117,8 @@ class MentionList(Widget, can_focus=True):
         """The window starts at the newest matching row."""
         self.at_oldest = True
         """The window ends at the oldest matching row."""
+        self.seen_id = 0
+        """The newest row the operator has had in the window: later ones count as new."""
         self._highlighted: tuple[int, Row] | None = None
 
     def watch_new_count(self, count: int) -> None:
@@ -129,8 +137,13 @@ class MentionList(Widget, can_focus=True):
         rows = await self.source.page_before(self.filter, None, PAGE)
         self.rows, self.cursor, self.top = rows, 0, 0
         self.at_newest, self.at_oldest = True, len(rows) < PAGE
+        self.seen_id = rows[0].id if rows else 0
         self.new_count = 0
+        self._highlighted = None  # the status line shows the filter: always announce
         self._changed()
+
+    async def on_mention_list_load(self, message: Load) -> None:
+        await self.load(message.filter)
 
     async def _extend_older(self, target: int) -> int:
         """Read the page after the window's end; returns how far ``target`` shifted."""
@@ -156,6 +169,7 @@ class MentionList(Widget, can_focus=True):
         if len(newer) < PAGE:
             self.at_newest = True
             self.new_count = 0
+            self.seen_id = max(self.seen_id, newer[0].id if newer else self.rows[0].id)
         self.rows[:0] = newer
         self.cursor += len(newer)
         self.top += len(newer)
@@ -178,14 +192,19 @@ class MentionList(Widget, can_focus=True):
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
             if newer and self.top == 0 and len(newer) < PAGE:
                 self.rows[:0] = newer
+                self.seen_id = newer[0].id
                 self.cursor += len(newer)
                 if self.cursor >= self.size.height - 1:
                     self.top = self.cursor - max(0, self.size.height - 2)
                 self.new_count = 0
+                keep = max(WINDOW, self.cursor + MARGIN + self.size.height)
+                if len(self.rows) > keep:  # the window stays a window during a long shift
+                    del self.rows[keep:]
+                    self.at_oldest = False
             elif newer:
                 self.at_newest = False
         if not self.at_newest:
-            self.new_count = await self.source.count_newer(self.filter, self.rows[0].id)
+            self.new_count = await self.source.count_newer(self.filter, self.seen_id)
         self._changed()
 
     def update_row(self, row: Row) -> None:

@@ -184,6 +184,8 @@ class Filter:
     source: str | None = None
     search: str | None = None
     follow_ups_due: bool = False
+    created_since: datetime | None = None
+    """Only mentions posted at or after this time (export's ``--since``)."""
 
     @property
     def active(self) -> bool:

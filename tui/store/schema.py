@@ -147,4 +147,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX mentions_follow_up_page ON mentions(id, follow_up_due)
         WHERE follow_up_due IS NOT NULL;
     """,
+    # 3: source health counts each source's mentions of the last hour
+    """
+    CREATE INDEX mentions_source_collected ON mentions(source, collected_at);
+    """,
 )

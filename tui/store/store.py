@@ -402,6 +402,9 @@ class Store:
         if filt.source:
             where.append("m.source = ?")
             params.append(filt.source)
+        if filt.created_since is not None:
+            where.append("m.created_at >= ?")
+            params.append(to_ms(filt.created_since))
         if filt.follow_ups_due:
             where.append("m.follow_up_due IS NOT NULL AND m.follow_up_due <= ?")
             params.append(to_ms(utcnow()))
@@ -572,11 +575,12 @@ class Store:
 
     async def mention_ids(self, filt: Filter, since: datetime | None = None) -> list[int]:
         """Ids matching a filter, oldest first (export walks these in pages)."""
+        if since is not None:
+            filt = replace(filt, created_since=since)
         sql, params = self._filtered(filt)
         sql = sql.format(op=">", order="ASC")
-        rows = await self._all(f"SELECT m.id, m.created_at {sql}", [*params, -1, 2**62])
-        cutoff = to_ms(since) if since else None
-        return [r[0] for r in rows if cutoff is None or r[1] >= cutoff]
+        rows = await self._all(f"SELECT m.id {sql}", [*params, -1, 2**62])
+        return [r[0] for r in rows]
 
     # -- operator actions (each with its event, in one transaction) --------------------------
 

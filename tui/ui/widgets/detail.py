@@ -113,7 +113,7 @@ def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -
             parts.append(_line(draft.by, f"({_time(draft.updated_at)[5:16]}) {draft.text}"))
     if mention.events:
         parts.append(_section("History"))
-        for event in mention.events[-15:]:
+        for event in mention.events:
             parts.append(
                 _line(
                     _time(event.at)[5:16],

@@ -46,8 +46,8 @@ ROW_TEXT_CHARS = 400
 """Characters of text read per list row: enough for the first line, cheap for a page."""
 
 _ROW_COLUMNS = (
-    "m.id, m.created_at, m.source, m.author, substr(m.text, 1, 400), m.label, m.operator_label,"
-    " m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL"
+    f"m.id, m.created_at, m.source, m.author, substr(m.text, 1, {ROW_TEXT_CHARS}), m.label,"
+    " m.operator_label, m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL"
 )
 _MENTION_COLUMNS = (
     "id, source, external_id, url, author, text, created_at, collected_at, language, compound,"

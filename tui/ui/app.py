@@ -319,6 +319,10 @@ class TriageApp(App[None]):
 
         self.run_worker(run(), group="writes", exit_on_error=False)
 
+    async def _tag_choices(self) -> list[str]:
+        """The config's quick tags and every tag in use."""
+        return sorted({*self.config.quick_tags, *await self.store.known_tags()})
+
     def _toggle_tag(self, row: Row, tag: str) -> None:
         if tag in row.tags:
             tags = tuple(t for t in row.tags if t != tag)
@@ -334,7 +338,7 @@ class TriageApp(App[None]):
         if row is None:
             return
         self._hand_over()
-        known = sorted({*self.config.quick_tags, *await self.store.known_tags()})
+        known = await self._tag_choices()
 
         def chosen(tag: str | None) -> None:
             if tag:
@@ -463,23 +467,26 @@ class TriageApp(App[None]):
     def _search_submitted(self) -> None:
         self.mentions.focus()
 
-    async def action_clear_search(self) -> None:
+    def _hide_search(self) -> None:
         search = self.query_one("#search", Input)
-        if not search.has_class("shown") and not self.mentions.filter.search:
-            return
         search.remove_class("shown")
         with search.prevent(Input.Changed):
             search.value = ""
+
+    def action_clear_search(self) -> None:
+        if not self.query_one("#search").has_class("shown") and not self.mentions.filter.search:
+            return
+        self._hide_search()
         self.mentions.focus()
         self._apply_filter(replace(self.mentions.filter, search=None))
 
-    async def action_negatives(self) -> None:
+    def action_negatives(self) -> None:
         current = self.mentions.filter
         self._apply_filter(replace(current, negative_only=not current.negative_only))
 
     async def action_filter(self) -> None:
         self._hand_over()
-        tags = sorted({*self.config.quick_tags, *await self.store.known_tags()})
+        tags = await self._tag_choices()
         sources = await self.store.sources()
 
         async def chosen(filt: Filter | None) -> None:
@@ -488,11 +495,8 @@ class TriageApp(App[None]):
 
         self.push_screen(FilterScreen(self.mentions.filter, tags, sources), chosen)
 
-    async def action_clear_filters(self) -> None:
-        search = self.query_one("#search", Input)
-        search.remove_class("shown")
-        with search.prevent(Input.Changed):
-            search.value = ""
+    def action_clear_filters(self) -> None:
+        self._hide_search()
         self._apply_filter(Filter())
 
     # -- screens -------------------------------------------------------------------------------
@@ -550,7 +554,7 @@ class TriageApp(App[None]):
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 
-    async def _due_filter(self) -> None:
+    def _due_filter(self) -> None:
         self._apply_filter(Filter(follow_ups_due=True))
 
 

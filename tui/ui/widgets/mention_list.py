@@ -11,7 +11,7 @@ All state changes happen in this widget's own message handlers (key actions and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from rich.segment import Segment
@@ -343,11 +343,3 @@ class MentionList(Widget, can_focus=True):
     def shown(self) -> list[Row]:
         """The rows in the window (tests and the status line read this)."""
         return list(self.rows)
-
-    def replace_current(self, **changes: object) -> Row | None:
-        row = self.current
-        if row is None:
-            return None
-        row = replace(row, **changes)  # type: ignore[arg-type]
-        self.update_row(row)
-        return row

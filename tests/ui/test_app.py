@@ -451,9 +451,12 @@ async def test_new_count_is_arrivals_not_the_rows_above_a_deep_window(
         await other.close()
 
 
-async def test_a_burst_keeps_the_cursor_on_its_mention_then_counts(make_app, db_path: Path) -> None:
-    """A burst pushes the cursor's mention down: the view follows it, and from then on
-    arrivals are counted ("N new") instead of moving the list under the operator."""
+async def test_a_burst_at_the_top_shows_at_the_top_and_keeps_the_selection(
+    make_app, db_path: Path
+) -> None:
+    """Not scrolled: a burst shows at the top and the view stays there, even when it pushes
+    the selected mention below the view; the selection does not change. The next move
+    brings it back into view, and from then on arrivals are counted instead."""
     app = await make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -462,11 +465,17 @@ async def test_a_burst_keeps_the_cursor_on_its_mention_then_counts(make_app, db_
         burst = [IncomingMention("reddit", f"b{n}", f"burst {n}", "x") for n in range(40)]
         await other.add_mentions(burst, [NEG] * 40)
         await wait_until(lambda: app.mentions.shown()[0].text == "burst 39", pilot, timeout=3)
-        assert app.mentions.current == selected
-        assert app.mentions.top <= app.mentions.cursor < app.mentions.top + app.mentions.size.height
-        await other.add_mentions(
-            [IncomingMention("reddit", "after", "after the burst", "y")], [NEG]
-        )
-        await wait_until(lambda: app.mentions.new_count == 1, pilot, timeout=3)
-        assert app.mentions.current == selected
+        mentions = app.mentions
+        assert mentions.current == selected and mentions.top == 0
+        assert mentions.cursor >= mentions.size.height  # below the view, still selected
+        more = [IncomingMention("reddit", "more", "more arrivals", "y")]
+        await other.add_mentions(more, [NEG])
+        await wait_until(lambda: mentions.shown()[0].text == "more arrivals", pilot, timeout=3)
+        await pilot.press("k")  # the selection comes back into view, one row up
+        await settle(app, pilot)
+        assert mentions.top > 0
+        assert mentions.top <= mentions.cursor < mentions.top + mentions.size.height
+        after = [IncomingMention("reddit", "after", "after the burst", "z")]
+        await other.add_mentions(after, [NEG])
+        await wait_until(lambda: mentions.new_count == 1, pilot, timeout=3)
         await other.close()

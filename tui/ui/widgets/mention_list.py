@@ -191,11 +191,12 @@ class MentionList(Widget, can_focus=True):
         if self.at_newest:
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
             if newer and self.top == 0 and len(newer) < PAGE:
+                # The view stays at the top, showing what arrived; the cursor stays on its
+                # mention (the detail pane keeps showing it) even if that is now below the
+                # view: the next move brings it back into view.
                 self.rows[:0] = newer
                 self.seen_id = newer[0].id
                 self.cursor += len(newer)
-                if self.cursor >= self.size.height - 1:
-                    self.top = self.cursor - max(0, self.size.height - 2)
                 self.new_count = 0
                 keep = max(WINDOW, self.cursor + MARGIN + self.size.height)
                 if len(self.rows) > keep:  # the window stays a window during a long shift

@@ -33,8 +33,8 @@ class PageRefused(Exception):
 async def _check_public(url: httpx.URL) -> None:
     """Refuse URLs whose host resolves to a loopback, private, link-local or other non-global
     address: a post must not make the server fetch from its own network."""
-    if url.scheme not in ("http", "https") or not url.host:
-        raise PageRefused(f"not an http(s) URL: {str(url)[:80]}")
+    if not url.host:
+        raise PageRefused(f"no host in {str(url)[:80]}")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(
             url.host, url.port or (443 if url.scheme == "https" else 80)
@@ -97,6 +97,12 @@ class PageFetcher:
         self.allow_private = allow_private
         self._slots = asyncio.Semaphore(parallel)
         self._tasks: set[asyncio.Task[None]] = set()
+
+    async def snapshot(self, store: Store, mention_id: int) -> Snapshot:
+        """Store a snapshot now; its page (if it has a URL) follows in the background."""
+        snapshot = await store.add_snapshot(mention_id)
+        self.fetch_later(store, snapshot)
+        return snapshot
 
     def fetch_later(self, store: Store, snapshot: Snapshot) -> None:
         if not snapshot.url:

@@ -85,6 +85,7 @@ class Ingestor:
         for mention_id in ids:
             row = rows.get(mention_id)
             if row and (self.auto_snapshot == "all" or row.label == "negative"):
-                snapshot = await self.store.add_snapshot(mention_id)
                 if self.pages is not None:
-                    self.pages.fetch_later(self.store, snapshot)
+                    await self.pages.snapshot(self.store, mention_id)
+                else:
+                    await self.store.add_snapshot(mention_id)

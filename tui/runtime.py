@@ -15,7 +15,6 @@ from pathlib import Path
 
 from tui.collector import Collector, holder_name
 from tui.config import Config
-from tui.core.model import Snapshot
 from tui.demo import run_demo
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
@@ -67,12 +66,6 @@ class Runtime:
             ingestor=ingestor,
         )
         await self.collector.run(self.stop)
-
-    async def snapshot(self, store: Store, mention_id: int) -> Snapshot:
-        """Store a snapshot now; its page (if it has a URL) follows in the background."""
-        snapshot = await store.add_snapshot(mention_id)
-        self.pages.fetch_later(store, snapshot)
-        return snapshot
 
     async def close(self) -> None:
         """Finish page fetches, release the lease, close the connections. Set ``stop`` and

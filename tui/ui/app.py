@@ -224,6 +224,7 @@ class TriageApp(App[None]):
     def _watch_handover(self, attempts: int) -> None:
         if self.focused is not None and self.focused is not self.mentions:
             started, _ = self._handover or (self._last_key_time, None)
+            # Stamped with the clock Textual stamps key events with.
             self._handover = (started, events.Event().time)
             self._deliver_held()
         elif attempts:
@@ -361,7 +362,7 @@ class TriageApp(App[None]):
             return
 
         async def snap() -> None:
-            snapshot = await self.runtime.snapshot(self.writer, row.id)
+            snapshot = await self.runtime.pages.snapshot(self.writer, row.id)
             self.notify(f"Snapshot saved · sha256 {snapshot.sha256[:12]}…", timeout=3)
 
         self._write(snap)

@@ -173,11 +173,15 @@ class MentionList(Widget, can_focus=True):
         self.rows[:0] = newer
         self.cursor += len(newer)
         self.top += len(newer)
-        keep = max(WINDOW, target + len(newer) + MARGIN + self.size.height)
+        self._trim_older(around=target + len(newer))
+        return len(newer)
+
+    def _trim_older(self, around: int) -> None:
+        """Drop the oldest rows beyond ``WINDOW`` that are well below row ``around``."""
+        keep = max(WINDOW, around + MARGIN + self.size.height)
         if len(self.rows) > keep:
             del self.rows[keep:]
             self.at_oldest = False
-        return len(newer)
 
     async def on_mention_list_data_changed(self, message: DataChanged) -> None:
         """Re-read the window's rows; show new arrivals if at the top, else count them."""
@@ -198,10 +202,7 @@ class MentionList(Widget, can_focus=True):
                 self.seen_id = newer[0].id
                 self.cursor += len(newer)
                 self.new_count = 0
-                keep = max(WINDOW, self.cursor + MARGIN + self.size.height)
-                if len(self.rows) > keep:  # the window stays a window during a long shift
-                    del self.rows[keep:]
-                    self.at_oldest = False
+                self._trim_older(around=self.cursor)  # a window, even over a long shift
             elif newer:
                 self.at_newest = False
         if not self.at_newest:

@@ -66,3 +66,20 @@ async def wait_until(predicate: Callable[[], bool], pilot, timeout: float = 5.0)
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
+
+
+_CHARACTERS = {"enter": "\r", "tab": "\t", "escape": "\x1b", "space": " ", "backspace": "\x7f"}
+
+
+async def burst(app: TriageApp, pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Deliver ``keys`` the way a laggy SSH link or a paste does: all of them read from the
+    terminal at once, before the first is handled (``pilot.press`` waits between keys, which
+    hides exactly the bugs a burst shows). Then wait until every one has been handled."""
+    from textual import events
+
+    for key in keys:
+        character = key if len(key) == 1 else _CHARACTERS.get(key)
+        app.post_message(events.Key(key, character))
+    await pilot.pause()
+    await wait_until(lambda: app.keys_pending == 0, pilot)
+    await settle(app, pilot)

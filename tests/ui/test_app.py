@@ -186,7 +186,7 @@ async def test_follow_up_prompt(make_app, db_path: Path) -> None:
         await pilot.pause()
         assert "cannot read 'soon'" in str(app.screen.query_one("#when-error").render())
         app.screen.query_one("#when", Input).value = ""
-        await pilot.press(*"2h", "enter", *"call back", "enter")
+        await pilot.press(*"2h", "tab", *"call back", "enter")
         await settle(app, pilot)
         ((_due, note, done),) = db_rows(db_path, "SELECT due_at, note, done FROM follow_ups")
         assert note == "call back" and done == 0

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
@@ -29,6 +29,7 @@ from tui.core.templates import CHAR_LIMITS
 from tui.core.text import for_display
 from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
+from tui.ui.keys import OrderedKeysApp
 from tui.ui.screens.health import HealthScreen
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.prompts import FilterScreen, FollowUpPrompt, FollowUpRequest, TagPrompt
@@ -50,7 +51,7 @@ def _quick_tag_bindings() -> list[BindingType]:
     ]
 
 
-class TriageApp(App[None]):
+class TriageApp(OrderedKeysApp[None]):
     CSS_PATH = "app.tcss"
     TITLE = "mention-triage"
 
@@ -97,9 +98,6 @@ class TriageApp(App[None]):
         self._data_version = -1
         self._stores: list[Store] = []
         self.runtime = Runtime(config, db_path, operator, log=lambda line: self.log.info(line))
-        self._last_key_time = 0.0
-        self._handover: tuple[float, float | None] | None = None
-        self._held: list[events.Key] = []
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -193,52 +191,6 @@ class TriageApp(App[None]):
     @property
     def mentions(self) -> MentionList:
         return self.query_one(MentionList)
-
-    # -- keys typed ahead of a prompt ----------------------------------------------------------
-
-    def on_key(self, event: events.Key) -> None:
-        """Hold keys typed ahead of a focus change, then give them to the new focus.
-
-        Textual queues a whole burst of keys (``/refund``, ``t billing``) before the first one
-        has opened the search box or a prompt, and checks each against the bindings only as
-        it arrives here; without this, the rest would run as commands (``r``, ``f``, ``d`` ...)
-        instead of being typed into the box the operator just opened.
-        """
-        handover = self._handover
-        if handover is not None:
-            started, moved = handover
-            if event.time > started and (moved is None or event.time < moved):
-                event.stop()
-                event.prevent_default()
-                self._held.append(events.Key(event.key, event.character))
-                if moved is not None:
-                    self._deliver_held()
-                return
-        self._last_key_time = event.time
-
-    def _hand_over(self) -> None:
-        """The keys typed after the current one belong to the widget about to take focus."""
-        self._handover = (self._last_key_time, None)
-        self._watch_handover(attempts=25)
-
-    def _watch_handover(self, attempts: int) -> None:
-        if self.focused is not None and self.focused is not self.mentions:
-            started, _ = self._handover or (self._last_key_time, None)
-            # Stamped with the clock Textual stamps key events with.
-            self._handover = (started, events.Event().time)
-            self._deliver_held()
-        elif attempts:
-            self.set_timer(0.02, lambda: self._watch_handover(attempts - 1))
-        else:  # focus never moved: the held keys were meant for nothing
-            self._handover = None
-            self._held.clear()
-
-    def _deliver_held(self) -> None:
-        target = self.focused
-        if target is not None:
-            for key in self._held:
-                target.post_message(key)
-        self._held.clear()
 
     # -- keeping up with the store ---------------------------------------------------------
 
@@ -338,7 +290,6 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
-        self._hand_over()
         known = await self._tag_choices()
 
         def chosen(tag: str | None) -> None:
@@ -371,7 +322,6 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
-        self._hand_over()
         mention = await self.store.mention(row.id)
         if mention is None:
             return
@@ -400,7 +350,6 @@ class TriageApp(App[None]):
         row = self._selected()
         if row is None:
             return
-        self._hand_over()
 
         def chosen(request: FollowUpRequest | None) -> None:
             if request is None:
@@ -450,7 +399,6 @@ class TriageApp(App[None]):
         self.mentions.post_message(MentionList.Load(filt))
 
     def action_search(self) -> None:
-        self._hand_over()
         search = self.query_one("#search", Input)
         search.add_class("shown")
         search.focus()
@@ -465,7 +413,12 @@ class TriageApp(App[None]):
         self._apply_filter(replace(self.mentions.filter, search=text.strip() or None))
 
     @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        """Enter searches at once (no debounce), so keys after it act on the result."""
+        self.workers.cancel_group(self, "search")
+        search = event.value.strip() or None
+        if search != self.mentions.filter.search:
+            self._apply_filter(replace(self.mentions.filter, search=search))
         self.mentions.focus()
 
     def _hide_search(self) -> None:
@@ -486,7 +439,6 @@ class TriageApp(App[None]):
         self._apply_filter(replace(current, negative_only=not current.negative_only))
 
     async def action_filter(self) -> None:
-        self._hand_over()
         tags = await self._tag_choices()
         sources = await self.store.sources()
 
@@ -503,7 +455,6 @@ class TriageApp(App[None]):
     # -- screens -------------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self._hand_over()
         self.push_screen(HelpScreen(self.binding_rows()))
 
     def binding_rows(self) -> list[tuple[str, str]]:
@@ -523,7 +474,6 @@ class TriageApp(App[None]):
         return sorted(rows, key=lambda r: r[1].lower())
 
     def action_health(self) -> None:
-        self._hand_over()
         self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -58,8 +58,12 @@ class FollowUpRequest:
     note: str
 
 
+_FOLLOW_UP_HINT = "Enter sets it · Tab: add a note · escape cancels"
+
+
 class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
-    """When (``30m``, ``2h``, ``tomorrow 09:00``, ISO) and an optional note."""
+    """When (``30m``, ``2h``, ``tomorrow 09:00``, ISO); Enter sets it. Tab moves to an optional
+    note, where Enter sets it too."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
@@ -69,30 +73,37 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
                 "Follow up when? (30m, 2h, tomorrow 09:00, 2026-05-01T09:00)", classes="title"
             )
             yield Input(placeholder="2h", id="when")
-            yield Input(placeholder="note (optional)", id="note")
-            yield Label("", id="when-error", classes="error")
+            yield Input(placeholder="note (optional; Tab to reach it)", id="note")
+            yield Label(_FOLLOW_UP_HINT, id="when-error", classes="hint")
 
-    @on(Input.Submitted, "#when")
-    def next_field(self) -> None:
-        if self._parse() is not None:
-            self.query_one("#note", Input).focus()
+    @on(Input.Changed, "#when")
+    def _preview(self) -> None:
+        if self.query_one("#when", Input).value.strip():
+            self._parse(quiet=True)
 
-    @on(Input.Submitted, "#note")
+    @on(Input.Submitted)
     def submitted(self) -> None:
         due = self._parse()
         if due is not None:
             self.dismiss(FollowUpRequest(due, self.query_one("#note", Input).value.strip()))
 
-    def _parse(self) -> datetime | None:
-        error = self.query_one("#when-error", Label)
+    def _parse(self, *, quiet: bool = False) -> datetime | None:
+        """The due time typed so far, previewed under the fields; None (and, unless ``quiet``,
+        the error, with focus back on the time) when it does not parse."""
+        message = self.query_one("#when-error", Label)
         try:
             due = parse_when(self.query_one("#when", Input).value, utcnow())
         except ValueError as exc:
-            error.update(Text(str(exc)))  # it quotes what was typed: never markup
-            self.query_one("#when", Input).focus()
+            if quiet:
+                message.update(Text(_FOLLOW_UP_HINT))
+            else:
+                message.update(Text(str(exc)))  # it quotes what was typed: never markup
+                self.query_one("#when", Input).focus()
+            message.set_class(not quiet, "error")
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
-        error.update(Text(f"→ due {local}"))
+        message.update(Text(f"→ due {local}"))
+        message.set_class(False, "error")
         return due
 
 

@@ -1,0 +1,152 @@
+"""Keys typed in a burst (a laggy SSH link, a paste) land where the operator meant them: a
+whole sequence delivered at once behaves exactly as the same keys typed slowly, for every
+prompt and screen."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import Input
+
+from tests.ui.conftest import burst, settle
+from tui.ui.app import TriageApp
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.reply import ReplyEditor
+
+
+def rows(db_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def on_main_screen(app: TriageApp) -> bool:
+    return len(app.screen_stack) == 1 and app.focused is app.mentions
+
+
+async def test_tag_prompt_then_a_move(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "t", "z", "z", "enter", "j", "t", "q", "enter")
+        assert on_main_screen(app)
+        # "zz" on the newest (id 5); j moved down; "q" on the next one (id 4), not a quit
+        assert sorted(rows(db_path, "SELECT tag, mention_id FROM mention_tags")) == [
+            ("q", 4),
+            ("zz", 5),
+        ]
+        assert app.is_running
+
+
+async def test_search_then_back_to_the_list(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "slash", *"refund", "enter", "j")
+        search = app.query_one("#search", Input)
+        assert search.value == "refund"  # the j was not typed into the box
+        assert app.focused is app.mentions
+        assert app.mentions.filter.search == "refund"
+
+
+async def test_search_enter_then_commands_act_on_the_result(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "slash", *"parcel", "enter", "d")
+        assert rows(db_path, "SELECT author, status FROM mentions WHERE status='done'") == [
+            ("ann", "done")
+        ]
+
+
+async def test_follow_up_enter_in_the_time_field_sets_it(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "f", "2", "h", "enter")
+        assert on_main_screen(app)
+        assert rows(db_path, "SELECT mention_id, note, done FROM follow_ups") == [(5, "", 0)]
+        await burst(app, pilot, "j", "f", "3", "0", "m", "tab", *"call", "space", *"back", "enter")
+        assert on_main_screen(app)
+        assert rows(db_path, "SELECT mention_id, note FROM follow_ups ORDER BY mention_id") == [
+            (4, "call back"),
+            (5, ""),
+        ]
+
+
+async def test_follow_up_bad_time_keeps_the_prompt_and_the_rest_of_the_keys(
+    make_app, db_path: Path
+) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "f", *"soon", "enter", "d")
+        # the prompt stays open with the error; "d" was typed into the field, not run
+        assert not on_main_screen(app)
+        assert app.screen.query_one("#when", Input).value == "soond"
+        assert rows(db_path, "SELECT count(*) FROM mentions WHERE status='done'") == [(0,)]
+
+
+async def test_reply_typed_and_saved_in_one_burst(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"sorry", "ctrl+s", "j", "d")
+        assert on_main_screen(app)
+        assert rows(db_path, "SELECT mention_id, text FROM drafts") == [(5, "sorry")]
+        assert rows(db_path, "SELECT id FROM mentions WHERE status='done'") == [(4,)]
+
+
+async def test_help_and_close_then_move(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "question_mark", "j", "escape", "j", "j")
+        assert on_main_screen(app)
+        assert app.mentions.cursor == 2
+        await burst(app, pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_source_health_and_close_then_act(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "H", "escape", "d")
+        assert on_main_screen(app)
+        assert rows(db_path, "SELECT id FROM mentions WHERE status='done'") == [(5,)]
+
+
+async def test_filter_dialog_escape_then_act(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "F", "escape", "j", "d")
+        assert on_main_screen(app)
+        assert rows(db_path, "SELECT id FROM mentions WHERE status='done'") == [(4,)]
+
+
+async def test_a_run_of_actions_each_on_its_own_row(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "d", "j", "d", "j", "1", "j", "j", "o")
+        assert sorted(rows(db_path, "SELECT id FROM mentions WHERE status='done'")) == [(4,), (5,)]
+        assert rows(db_path, "SELECT mention_id, tag FROM mention_tags") == [(3, "complaint")]
+        assert rows(db_path, "SELECT id, operator_label FROM mentions WHERE operator_label IS NOT NULL") == [
+            (1, "negative")
+        ]
+
+
+async def test_escape_from_the_reply_editor_asks_and_keys_after_it_answer(
+    make_app, db_path: Path
+) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"hello", "escape")
+        # the question is open, nothing was thrown away
+        assert isinstance(app.screen_stack[-2], ReplyEditor)
+        await burst(app, pilot, "escape", *" there")
+        assert isinstance(app.screen, ReplyEditor)
+        assert app.screen.text == "hello there"

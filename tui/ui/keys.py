@@ -1,0 +1,127 @@
+"""Keys go where the person meant them: one key at a time, each after the last one's effects.
+
+Textual forwards every key from the terminal to the focused widget as soon as the app reads
+it, and checks the app's bindings only when the key has bubbled back up. A burst (a laggy SSH
+link, a paste, ``t z z Enter j`` typed ahead) is therefore forwarded whole to the widget that had
+focus *before* the first key opened a prompt, moved focus or closed a screen, and the rest of the
+burst runs as commands or lands in the wrong box.
+
+``OrderedKeysApp`` holds each key (and paste) from the terminal until the previous one has
+finished: the key is dispatched as Textual would, then a ``Settle`` message follows it along the
+same path (the focused widget, its ancestors, the screen, the app) and then once through the
+app's own queue. Every queue is first in, first out, so when ``Settle`` has come back, the key
+and whatever its handlers posted on that path have been handled. ``Settle`` makes at least two trips (the second one carries the
+messages the key caused, such as an Input's ``Submitted`` and the dismissal it leads to), and
+more while a trip sees the screen or the focus change, so a prompt that opens or closes has done
+so before the next key is looked at. Every prompt and screen gets this without doing anything.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from textual import events
+from textual.app import App
+from textual.message import Message
+from textual.timer import Timer
+
+ReturnType = TypeVar("ReturnType")
+
+MIN_TRIPS = 2
+"""Trips ``Settle`` always makes: the key itself, then the messages its handlers posted."""
+MAX_TRIPS = 8
+"""A screen that keeps changing focus on its own does not hold the keys for ever."""
+LOST_SECONDS = 1.0
+"""A ``Settle`` that never comes back (its widget was removed) releases the next key after this."""
+
+
+@dataclass
+class Settle(Message, namespace="ordered_keys"):
+    """Follows a dispatched key along its path; back at the app, the key has been handled."""
+
+    token: int
+    trip: int
+    state: tuple[int, int, int]
+    back: bool = False
+    """Arrived back at the app once and re-posted to the app's own queue."""
+
+
+class OrderedKeysApp(App[ReturnType]):
+    """An app whose keys are dispatched strictly one after another (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: deque[events.Key | events.Paste] = deque()
+        self._token = 0
+        self._in_flight = False
+        self._lost: Timer | None = None
+
+    def _key_state(self) -> tuple[int, int, int]:
+        """What a key can change about where the next key goes."""
+        return (id(self.screen), id(self.focused), len(self.screen_stack))
+
+    @staticmethod
+    def _ordered(event: events.Event) -> bool:
+        return isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+
+    async def on_event(self, event: events.Event) -> None:
+        if not self._ordered(event):
+            await super().on_event(event)
+            return
+        self._waiting.append(event)  # type: ignore[arg-type]
+        if not self._in_flight:
+            await self._dispatch_next()
+
+    async def _dispatch_next(self) -> None:
+        if not self._waiting or not self.is_running:
+            self._in_flight = False
+            return
+        event = self._waiting.popleft()
+        self._in_flight = True
+        self._token += 1
+        await super().on_event(event)
+        self._follow(trip=1)
+
+    def _follow(self, trip: int) -> None:
+        """Send ``Settle`` along the path the next key would take now."""
+        target = self.focused or self.screen
+        token = self._token
+        if self._lost is not None:
+            self._lost.stop()
+        self._lost = self.set_timer(LOST_SECONDS, lambda: self._release(token))
+        if not target.post_message(Settle(token, trip, self._key_state())):
+            self._lost.stop()
+            self.call_later(self._release, token)
+
+    async def on_ordered_keys_settle(self, message: Settle) -> None:
+        message.stop()
+        if message.token != self._token or not self._in_flight:
+            return
+        if not message.back:
+            # Once more through the app's own queue: what the key's handlers asked the app
+            # to do later (a focus change is a ``call_later``) happens before the decision.
+            message.back = True
+            self.post_message(Settle(message.token, message.trip, message.state, back=True))
+            return
+        changed = message.state != self._key_state()
+        if message.trip < MIN_TRIPS or (changed and message.trip < MAX_TRIPS):
+            self._follow(message.trip + 1)
+            return
+        await self._release(message.token)
+
+    async def _release(self, token: int) -> None:
+        if token != self._token or not self._in_flight:
+            return
+        if self._lost is not None:
+            self._lost.stop()
+            self._lost = None
+        self._in_flight = False
+        if self._waiting:
+            await self._dispatch_next()
+
+    @property
+    def keys_pending(self) -> int:
+        """Keys read from the terminal and not yet dispatched (tests and benchmarks read this)."""
+        return len(self._waiting) + int(self._in_flight)

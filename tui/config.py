@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from tui.core.templates import DEFAULT_TEMPLATES, Template
+from tui.core.text import normalize_tag
 
 APP_NAME = "mention-triage"
 
@@ -94,6 +95,25 @@ class SentimentConfig:
     """Extra word weights layered over the built-in lexicons (about -4 to +4)."""
 
 
+DEFAULT_TAG_LABELS = {"complaint": "negative", "praise": "positive"}
+
+
+@dataclass(frozen=True, slots=True)
+class LearningConfig:
+    """``[learning]``: the sentiment model learned from the team's own labels."""
+
+    tags: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TAG_LABELS))
+    """Tag -> label (``negative``, ``neutral``, ``positive``): a mention with the tag is a
+    labelled example, as an override is (an override wins)."""
+    retrain_after: int = 100
+    """New label changes (overrides, mapped tags) after which the collector lease holder
+    retrains on its own; 0 never retrains automatically (``triage learn`` still does)."""
+    min_labels: int = 50
+    """Fewer labelled mentions than this: no training (at least 30)."""
+    folds: int = 5
+    """Folds of the cross-validation that decides whether a model beats the lexicon."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None = None
@@ -103,14 +123,15 @@ class Config:
     brand_terms: tuple[str, ...] = ()
     """Words removed before scoring (brand names are often sentiment words)."""
     operator: str | None = None
-    """Name recorded on events; default: the OS user."""
+    """Display name recorded as ``by`` on events; default: the Unix user (events also record
+    the Unix user itself, whatever this says)."""
     auto_snapshot: str = "off"
     """``"off"``, ``"negative"`` (every negative mention on arrival) or ``"all"``."""
     snapshot_fetch_private: bool = False
     """Fetch snapshot pages on loopback/private addresses too (off: a post's URL can never make
     the server fetch from its own network)."""
     quick_tags: tuple[str, ...] = DEFAULT_QUICK_TAGS
-    """Tags on keys 1-9, in order."""
+    """Tags on keys 1-9, in order, normalized like every tag (``normalize_tag``)."""
     keys: Mapping[str, str] = field(default_factory=dict)
     """Binding id -> key(s), e.g. ``snapshot = "S"``; see ``?`` in the app for the ids."""
     templates: tuple[Template, ...] = DEFAULT_TEMPLATES
@@ -118,6 +139,7 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     char_limits: Mapping[str, int] = field(default_factory=dict)
     """Reply length limit per source kind, overriding the built-in ones."""
+    learning: LearningConfig = field(default_factory=LearningConfig)
 
 
 _TOP_KEYS = {
@@ -132,6 +154,7 @@ _TOP_KEYS = {
     "sentiment",
     "sources",
     "char_limits",
+    "learning",
 }
 
 
@@ -153,6 +176,13 @@ class _Reader:
             if re.match(rf"^\s*\[\[?\s*{re.escape(key)}", line):
                 return number
         return None
+
+    def header_line(self, header: str) -> int:
+        """The line of a ``[header]`` table (0 if there is none)."""
+        for number, line in enumerate(self.lines, start=1):
+            if re.match(rf"^\s*\[\s*{re.escape(header)}\s*\]", line):
+                return number
+        return 0
 
     def table_line(self, header: str, index: int = 0) -> int:
         seen = -1
@@ -207,7 +237,107 @@ def config_error(config: Config, key: str, problem: str, fix: str) -> ConfigErro
         text = config.path.read_text(encoding="utf-8")
     except OSError:
         text = ""
-    return _Reader(config.path, text).error(key, problem, fix)
+    reader = _Reader(config.path, text)
+    table = key.rsplit(".", 1)[0] if "." in key else ""
+    return reader.error(key, problem, fix, reader.header_line(table) if table else 0)
+
+
+# -- the [keys] table against the app's bindings ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeySlot:
+    """One binding that ``[keys]`` entries are checked against (the UI lists them)."""
+
+    scope: str
+    """Where it is in force ("main screen", "reply editor"). Keys clash only within a scope: a
+    screen's bindings are not in force while another (modal) screen is open."""
+    keys: tuple[str, ...]
+    """Its default keys, as key names (``question_mark``, not ``?``)."""
+    action: str
+    """What it does; two slots with the same action on one key do not clash."""
+    id: str | None = None
+    """Its binding id, which ``[keys]`` remaps; None for a key the config cannot remap."""
+    name: str = ""
+    """How an error names a slot without an id (e.g. "the command palette (built in)")."""
+    takes: Callable[[str], bool] | None = None
+    """Any further keys it takes (a text box takes every printable key: typing)."""
+
+    @property
+    def label(self) -> str:
+        return self.id or self.name or self.action
+
+
+def _split_keys(keys: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in keys.split(","))
+
+
+def keymap_problems(
+    config: Config,
+    slots: Sequence[KeySlot],
+    normalize: Callable[[str], tuple[str, ...]] = _split_keys,
+) -> list[ConfigError]:
+    """Every ``[keys]`` entry that names no binding id, or that takes a key another binding in
+    the same scope has (after the whole table is applied, so swapping two keys is fine).
+
+    ``normalize`` turns a ``[keys]`` value into key names the way the UI does (``?`` ->
+    ``question_mark``); it raises ``ValueError`` for a value it cannot read.
+    """
+    known = sorted({slot.id for slot in slots if slot.id})
+    problems: list[ConfigError] = []
+    remapped: dict[str, tuple[str, ...]] = {}
+    for name, value in config.keys.items():
+        if name not in known:
+            fix = f"valid ids are {', '.join(known)}"
+            problems.append(config_error(config, f"keys.{name}", "unknown binding id", fix))
+            continue
+        try:
+            remapped[name] = normalize(value)
+        except ValueError as error:
+            problems.append(
+                config_error(config, f"keys.{name}", str(error), 'write e.g. snapshot = "S"')
+            )
+    order = list(config.keys)
+    reported: set[frozenset[str]] = set()
+    for scope in dict.fromkeys(slot.scope for slot in slots):
+        owners: dict[str, list[KeySlot]] = {}
+        for slot in slots:
+            if slot.scope != scope:
+                continue
+            keys = remapped.get(slot.id, slot.keys) if slot.id else slot.keys
+            for key in dict.fromkeys(keys):
+                owners.setdefault(key, []).append(slot)
+        for slot in slots:
+            if slot.scope == scope and slot.takes is not None:
+                for key, owning in owners.items():
+                    if slot not in owning and slot.takes(key):
+                        owning.append(slot)
+        for key, owning in owners.items():
+            moved = sorted(
+                (slot for slot in owning if slot.id in remapped), key=lambda s: order.index(s.id)
+            )
+            if not moved:
+                continue  # the defaults, as shipped
+            mine = moved[0]
+            for other in owning:
+                pair = frozenset((mine.label, other.label, key))
+                if other is mine or other.action == mine.action or pair in reported:
+                    continue
+                reported.add(pair)
+                fix = (
+                    f"give {mine.id} another key, or remap {other.id} too"
+                    if other.id
+                    else f"give {mine.id} another key ({other.label} cannot be remapped)"
+                )
+                problems.append(
+                    config_error(
+                        config,
+                        f"keys.{mine.id}",
+                        f"key {key!r} is also the key of {other.label} on the {scope}",
+                        fix,
+                    )
+                )
+    return problems
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -264,13 +394,29 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
         )
     if "quick_tags" in data:
         tags = _str_list(reader, "quick_tags", data["quick_tags"], "give up to nine tag names")
-        if len(tags) > 9 or any(not t.strip() for t in tags):
-            raise reader.error("quick_tags", "at most nine non-empty tags", "shorten the list")
-        values["quick_tags"] = tags
+        if len(tags) > 9:
+            raise reader.error("quick_tags", f"{len(tags)} tags, at most nine", "shorten the list")
+        normalized: list[str] = []
+        for tag in tags:
+            try:
+                normalized.append(normalize_tag(tag))
+            except ValueError as error:
+                raise reader.error("quick_tags", str(error), "fix or remove that entry") from None
+            if normalized[-1] in normalized[:-1]:
+                raise reader.error(
+                    "quick_tags",
+                    f"{tag!r} is the same tag as an earlier entry ({normalized[-1]!r})",
+                    "remove one of them",
+                )
+        values["quick_tags"] = tuple(normalized)
     if "keys" in data:
         keys = _expect(reader, "keys", data["keys"], dict, "use a [keys] table")
+        after = reader.header_line("keys")
         for name, key in keys.items():
-            _expect(reader, f"keys.{name}", key, str, 'write e.g. snapshot = "S"')
+            example = 'write e.g. snapshot = "S", or several keys as "S,ctrl+s"'
+            _expect(reader, f"keys.{name}", key, str, example, after)
+            if any(not part.strip() for part in key.split(",")):
+                raise reader.error(f"keys.{name}", f"empty key in {key!r}", example, after)
         values["keys"] = dict(keys)
     if "char_limits" in data:
         limits = _expect(
@@ -289,6 +435,8 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
         values["templates"] = _templates(reader, data["templates"])
     if "sentiment" in data:
         values["sentiment"] = _sentiment(reader, data["sentiment"])
+    if "learning" in data:
+        values["learning"] = _learning(reader, data["learning"])
     if "sources" in data:
         values["sources"] = _sources(reader, data["sources"])
     return Config(**values)
@@ -358,6 +506,56 @@ def _sentiment(reader: _Reader, table: Any) -> SentimentConfig:
             )
         values["lexicon"] = {word.lower(): float(weight) for word, weight in lexicon.items()}
     return SentimentConfig(**values)
+
+
+def _learning(reader: _Reader, table: Any) -> LearningConfig:
+    _expect(reader, "learning", table, dict, "use a [learning] table")
+    after = reader.header_line("learning")
+    allowed = {"tags", "retrain_after", "min_labels", "folds"}
+    for key in table:
+        if key not in allowed:
+            raise reader.error(
+                f"learning.{key}",
+                "unknown key",
+                f"valid keys are {', '.join(sorted(allowed))}",
+                after,
+            )
+    values: dict[str, Any] = {}
+    limits = {"retrain_after": (0, None), "min_labels": (30, None), "folds": (2, 20)}
+    for key, (low, high) in limits.items():
+        if key not in table:
+            continue
+        fix = f"give a whole number of at least {low}" + (f" and at most {high}" if high else "")
+        number = _expect(reader, f"learning.{key}", table[key], int, fix, after)
+        if number < low or (high is not None and number > high):
+            raise reader.error(f"learning.{key}", f"{number} is out of range", fix, after)
+        values[key] = number
+    if "tags" in table:
+        tags = _expect(
+            reader,
+            "learning.tags",
+            table["tags"],
+            dict,
+            'use a [learning.tags] table, e.g. complaint = "negative"',
+            after,
+        )
+        mapping: dict[str, str] = {}
+        tags_line = reader.header_line("learning.tags") or after
+        for tag, label in tags.items():
+            fix = 'map the tag to "negative", "neutral" or "positive"'
+            _expect(reader, f"learning.tags.{tag}", label, str, fix, tags_line)
+            if label not in ("negative", "neutral", "positive"):
+                raise reader.error(
+                    f"learning.tags.{tag}", f"unknown label {label!r}", fix, tags_line
+                )
+            try:
+                mapping[normalize_tag(tag)] = label
+            except ValueError as error:
+                raise reader.error(
+                    f"learning.tags.{tag}", str(error), "fix or remove that tag", tags_line
+                ) from None
+        values["tags"] = mapping
+    return LearningConfig(**values)
 
 
 def _sources(reader: _Reader, items: Any) -> tuple[SourceConfig, ...]:

@@ -1,7 +1,16 @@
 """Import and export files: JSON Lines (the export shape) and CSV.
 
 A malformed import line is reported with its line number and skipped; the rest is imported.
-Re-importing a file adds nothing: mentions dedupe on (source, external_id).
+Re-importing a file adds nothing: mentions dedupe on (source, external_id). A record's operator
+label (``sentiment.operator_label``), tags and status are restored, each change an event by the
+importing user (``Store.restore_marks``), so labels a team already has can train the model.
+A record whose mention is stored with another text is an edit: the new text is stored (and
+scored) as a new version, the earlier one kept.
+
+Both directions report progress through two optional callbacks: ``on_total(n)`` once the
+number of mentions is known and ``on_record()`` after each one is written or stored.
+JSON Lines is exact (the stored text, byte for byte); CSV cells are made safe for spreadsheets
+(``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving data.
 """
 
 from __future__ import annotations
@@ -16,10 +25,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from tui.core.model import Filter, IncomingMention, utcnow
-from tui.core.records import CSV_FIELDS, from_record, to_csv_row, to_record
-from tui.core.text import decode
-from tui.ingest import Ingestor
+from tui.core.records import (
+    CSV_FIELDS,
+    CSV_QUOTING,
+    Marks,
+    from_record,
+    marks_from_record,
+    to_csv_row,
+    to_record,
+)
+from tui.core.text import decode, one_line
+from tui.ingest import BATCH, Ingestor
 from tui.store import Store
+from tui.store.marks import Restored
 
 IMPORT_SOURCE = "import"
 
@@ -28,11 +46,21 @@ IMPORT_SOURCE = "import"
 class ImportReport:
     read: int = 0
     added: int = 0
+    updated: int = 0
+    """Already stored with another text: stored as a new version, the earlier text kept."""
     problems: list[str] = field(default_factory=list)
+    restored: Restored = field(default_factory=Restored)
+    """Operator labels, tags and statuses the file carried that were restored (each an event
+    by the importing user)."""
 
     @property
     def duplicates(self) -> int:
+        """Already stored (updated or unchanged)."""
         return self.read - self.added
+
+    @property
+    def unchanged(self) -> int:
+        return self.read - self.added - self.updated
 
 
 def _jsonl_records(
@@ -71,24 +99,60 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
 
 
 async def import_file(
-    ingestor: Ingestor, path: Path, *, fmt: str | None = None, source: str = IMPORT_SOURCE
+    ingestor: Ingestor,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    source: str = IMPORT_SOURCE,
+    on_total: Callable[[int], None] | None = None,
+    on_record: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import a JSONL or CSV file (by ``fmt``, else by extension)."""
+    """Import a JSONL or CSV file (by ``fmt``, else by extension).
+
+    ``on_total`` gets the number of mentions read, ``on_record`` is called once per mention
+    stored (new or already present), batch by batch.
+    """
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     data = path.read_bytes() if str(path) != "-" else _stdin_bytes()
     report = ImportReport()
     records = _csv_records if fmt == "csv" else _jsonl_records
+    name = one_line(str(path))  # quoted in messages printed to a terminal
     now = utcnow()
     mentions: list[IncomingMention] = []
-    for number, record, raw in records(data, str(path), report):
+    marks: dict[tuple[str, str], Marks] = {}
+    for number, record, raw in records(data, name, report):
         try:
-            mentions.append(from_record(record, default_source=source, raw=raw, now=now))
+            mention = from_record(record, default_source=source, raw=raw, now=now)
         except ValueError as error:
-            report.problems.append(f"{path}:{number}: {error}; line skipped")
+            report.problems.append(f"{name}:{number}: {error}; line skipped")
+            continue
+        mentions.append(mention)
+        try:
+            found = marks_from_record(record)
+        except ValueError as error:
+            report.problems.append(
+                f"{name}:{number}: {error}; imported without its label, tags and status"
+            )
+            continue
+        if found:
+            marks[(mention.source, mention.external_id)] = found
     # Oldest first, so arrival order (the list's order) follows the posts' own times.
     mentions.sort(key=lambda m: m.created_at)
     report.read = len(mentions)
-    report.added = len(await ingestor.ingest(mentions))
+    if on_total:
+        on_total(len(mentions))
+    for start in range(0, len(mentions), BATCH):
+        batch = mentions[start : start + BATCH]
+        result = await ingestor.ingest_counted(batch)
+        report.added += len(result.added)
+        report.updated += len(result.updated)
+        keys = dict.fromkeys((m.source, m.external_id) for m in batch)
+        restoring = [(*key, marks[key]) for key in keys if key in marks]
+        if restoring:
+            report.restored += await ingestor.store.restore_marks(restoring)
+        if on_record:
+            for _ in batch:
+                on_record()
     return report
 
 
@@ -105,13 +169,21 @@ async def export(
     fmt: str = "jsonl",
     filt: Filter | None = None,
     since: datetime | None = None,
+    on_total: Callable[[int], None] | None = None,
     on_record: Callable[[], None] | None = None,
 ) -> int:
-    """Write every mention matching ``filt`` (and created at or after ``since``), oldest first."""
+    """Write every mention matching ``filt`` (and created at or after ``since``), oldest first.
+
+    ``on_total`` gets the number of mentions to write, ``on_record`` is called after each.
+    """
     ids = await store.mention_ids(filt or Filter(), since)
+    if on_total:
+        on_total(len(ids))
     writer = None
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(
+            out, fieldnames=CSV_FIELDS, extrasaction="ignore", quoting=CSV_QUOTING
+        )
         writer.writeheader()
     for mention_id in ids:
         mention = await store.mention(mention_id)

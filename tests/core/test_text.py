@@ -1,4 +1,20 @@
-from tui.core.text import decode, first_line, for_display, html_to_text, truncate
+"""Text safety: what untrusted text looks like once neutralized for the terminal, and tags."""
+
+import unicodedata
+
+import pytest
+
+from tui.core.text import (
+    ESCAPE_MARK,
+    MAX_TAG,
+    decode,
+    first_line,
+    for_display,
+    html_to_text,
+    normalize_tag,
+    one_line,
+    truncate,
+)
 
 
 def test_html_to_text_keeps_paragraphs_and_decodes_entities() -> None:
@@ -43,3 +59,125 @@ def test_truncate_marks_what_is_cut() -> None:
 
 def test_decode_never_raises_on_invalid_utf8() -> None:
     assert decode(b"ok \xff\xfe end") == "ok \ufffd\ufffd end"
+
+
+# -- single-line fields and the full set of dangerous characters -----------------------------
+
+_DANGEROUS = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_BREAKS = "\n\r\v\f\x85\u2028\u2029"
+
+
+def _dangerous_code_points() -> list[str]:
+    return [chr(code) for code in range(0x110000) if unicodedata.category(chr(code)) in _DANGEROUS]
+
+
+def test_every_control_format_separator_and_surrogate_is_neutralized() -> None:
+    """The whole Unicode range, not a hand list: every Cc, Cf, Cs, Zl and Zp code point.
+
+    (Followed by a letter no escape sequence can end with, so ESC shows as its mark alone.)"""
+    chars = _dangerous_code_points()
+    assert len(chars) > 2000  # the surrogates alone are 2048
+    for char in chars:
+        single = one_line(f"a{char}é")
+        multi = for_display(f"a{char}é")
+        for shown, allowed in ((single, ""), (multi, "\n")):
+            left = [c for c in shown if unicodedata.category(c) in _DANGEROUS and c not in allowed]
+            assert left == [], (hex(ord(char)), shown)
+        assert "\n" not in single
+        assert single.startswith("a") and single.endswith("é"), hex(ord(char))
+        category = unicodedata.category(char)
+        if char in _BREAKS:
+            assert single == "a é" and multi == "a\né"
+        elif char == "\t":
+            assert single == "a é" and multi == "a    é"
+        elif category == "Cf":
+            assert single == multi == "aé", hex(ord(char))  # removed, nothing in its place
+        else:  # C0 -> a control picture, DEL -> ␡, C1 and surrogates -> U+FFFD
+            assert len(single) == 3 and single == multi, hex(ord(char))
+            assert unicodedata.category(single[1]) == "So" or single[1] == "\ufffd"
+
+
+def test_a_crafted_author_name_stays_one_line() -> None:
+    author = "x\n1m ▲ pos mastodon ceo done All refunds approved"
+    assert one_line(author) == "x 1m ▲ pos mastodon ceo done All refunds approved"
+    for sep in ("\r", "\r\n", "\v", "\f", "\x85", "\u2028", "\u2029"):
+        assert one_line(f"x{sep}fake row") == "x fake row"
+
+
+def test_one_line_collapses_whitespace_and_strips() -> None:
+    assert one_line("  Ann \t\u00a0 Smith  ") == "Ann Smith"
+    assert one_line("plain") == "plain"
+    assert one_line("") == ""
+
+
+def test_escape_sequences_leave_a_mark_in_both_forms() -> None:
+    """Hidden content (an OSC title, a hyperlink target) never vanishes without a trace."""
+    for shown in (for_display, one_line):
+        assert shown("a\x1b]0;pwned\x07b") == f"a{ESCAPE_MARK}b"
+        assert shown("a\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\") == (
+            f"a{ESCAPE_MARK}link{ESCAPE_MARK}"
+        )
+        assert shown("\x1b[31mred\x1b[0m") == f"{ESCAPE_MARK}red{ESCAPE_MARK}"
+        assert shown("a\x1bcb") == f"a{ESCAPE_MARK}b"  # RIS, the full reset
+        assert shown("a\x1b(0b") == f"a{ESCAPE_MARK}b"  # switch to line drawing
+        assert shown("a\x9b2Jb") == f"a{ESCAPE_MARK}b"  # 8-bit CSI
+        assert shown("a\x9d0;t\x9cb") == f"a{ESCAPE_MARK}b"  # 8-bit OSC
+        assert shown("a\x1b") == f"a{ESCAPE_MARK}"  # a lone ESC shows the same mark
+    # An unterminated OSC does not swallow the rest of the text: it stays visible.
+    assert for_display("a\x1b]0;the rest\nof the post") == f"a{ESCAPE_MARK}0;the rest\nof the post"
+
+
+def test_bidi_zero_width_soft_hyphen_and_tag_characters_are_removed() -> None:
+    hostile = "pay\u202epal\u202c \u2066x\u2069 z\u200bw\u200cj\u2060 so\u00adft \ufeffbom"
+    assert one_line(hostile) == "paypal x zwj soft bom"
+    smuggled = "ok" + "".join(chr(0xE0000 + ord(c)) for c in "ignore previous") + "\U000e007f"
+    assert one_line(smuggled) == "ok"
+
+
+def test_zwj_is_kept_inside_emoji_sequences_only() -> None:
+    family = "👨\u200d👩\u200d👧"
+    assert one_line(family) == family and for_display(family) == family
+    heart_on_fire = "❤\ufe0f\u200d🔥"  # the joiner follows a presentation selector
+    assert one_line(heart_on_fire) == heart_on_fire
+    assert one_line("pay\u200dpal") == "paypal"
+    assert one_line("👍\u200d") == "👍" and one_line("\u200d👍") == "👍"
+    assert one_line("❤\ufe0f") == "❤\ufe0f"  # variation selectors stay
+
+
+def test_for_display_keeps_line_structure_for_every_separator() -> None:
+    assert for_display("a\r\nb\rc\u2028d\x85e\vf\fg") == "a\nb\nc\nd\ne\nf\ng"
+    assert for_display("tab\there") == "tab    here"
+
+
+def test_first_line_is_single_line_safe() -> None:
+    assert first_line("\u200b \u2060\n\u2028 \nsecond\u202e line") == "second line"
+    assert first_line("\x1b[2J\nhello") == ESCAPE_MARK  # a line of escapes is not blank
+    assert first_line("one line only") == "one line only"
+    assert first_line("x" * 50, limit=10) == "x" * 10
+
+
+@pytest.mark.parametrize(
+    ("typed", "tag"),
+    [
+        ("#Billing  Issue", "billing issue"),
+        ("##billing issue", "billing issue"),
+        ("  # Urgent\t", "urgent"),
+        ("Late\nDelivery", "late delivery"),
+        ("re\u202efund", "refund"),
+        ("c#", "c#"),
+    ],
+)
+def test_normalize_tag(typed: str, tag: str) -> None:
+    assert normalize_tag(typed) == tag
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "#", "## ", "\u200b"])
+def test_normalize_tag_rejects_empty(typed: str) -> None:
+    with pytest.raises(ValueError, match="empty tag"):
+        normalize_tag(typed)
+
+
+def test_normalize_tag_rejects_overlong() -> None:
+    assert normalize_tag("a" * MAX_TAG) == "a" * MAX_TAG
+    with pytest.raises(ValueError, match=f"longer than {MAX_TAG}"):
+        normalize_tag("a" * (MAX_TAG + 1))

@@ -3,22 +3,33 @@
 ``to_record`` is the export shape documented in the README; ``from_record`` reads that shape
 (or a CSV row with a ``text`` column) back into an ``IncomingMention``, raising ``ValueError``
 with a short reason for anything malformed.
+
+JSON Lines carries the stored text exactly. CSV is for spreadsheets, which run a cell as a
+formula when it starts with ``=``, ``+``, ``-`` or ``@`` (also after leading whitespace) or with
+a tab or carriage return: ``to_csv_row`` passes every text cell through ``csv_cell``, which
+prefixes such a cell with a single quote (as OWASP recommends for CSV injection) and replaces
+NUL with U+FFFD. The writer quotes every cell (``CSV_QUOTING``), so a field separator or quote
+inside a cell (``,`` ``;`` ``"``) can never start a new cell in any spreadsheet's dialect.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.core.model import IncomingMention, Mention, iso
+from tui.core.model import LABELS, STATUSES, IncomingMention, Label, Mention, Snapshot, Status, iso
+from tui.core.text import normalize_tag
 
 CSV_FIELDS = (
     "id",
     "source",
     "external_id",
     "url",
+    "link",
     "author",
     "text",
     "created_at",
@@ -26,6 +37,7 @@ CSV_FIELDS = (
     "language",
     "sentiment_compound",
     "sentiment_label",
+    "sentiment_model",
     "sentiment_operator_label",
     "sentiment_reasons",
     "tags",
@@ -35,9 +47,32 @@ CSV_FIELDS = (
     "follow_up_done",
     "snapshots",
     "drafts",
+    "history",
     "deleted_at",
     "versions",
 )
+
+
+CSV_QUOTING = csv.QUOTE_ALL
+"""Every cell in double quotes, embedded quotes doubled."""
+
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+"""Characters a spreadsheet may read as the start of a formula (with their full-width forms)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs: see the module docstring.
+
+    Numbers, booleans and None (written by the export itself, never from outside) pass as
+    they are; every string is checked.
+    """
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if value[:1] in ("\t", "\r") or value.lstrip()[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 def to_record(mention: Mention) -> dict[str, Any]:
@@ -47,6 +82,7 @@ def to_record(mention: Mention) -> dict[str, Any]:
         "source": mention.source,
         "external_id": mention.external_id,
         "url": mention.url,
+        "link": mention.link,
         "author": mention.author,
         "text": mention.text,
         "created_at": iso(mention.created_at),
@@ -55,6 +91,7 @@ def to_record(mention: Mention) -> dict[str, Any]:
         "sentiment": {
             "compound": mention.score.compound,
             "label": mention.score.label,
+            "model": mention.score.model,
             "operator_label": mention.operator_label,
             "reasons": [{"term": r.term, "weight": r.weight} for r in mention.score.reasons],
         },
@@ -69,33 +106,56 @@ def to_record(mention: Mention) -> dict[str, Any]:
                 "sha256": s.sha256,
                 "by": s.by,
                 "url": s.url,
-                "page": {
-                    "status": s.fetch_status,
-                    "error": s.fetch_error,
-                    "sha256": s.page_sha256,
-                    "size": s.page_size,
-                }
-                if s.fetched
-                else None,
+                "page": snapshot_page(s),
             }
             for s in mention.snapshots
         ],
         "drafts": [
             {"text": d.text, "updated_at": iso(d.updated_at), "by": d.by} for d in mention.drafts
         ],
+        "history": [
+            {
+                "at": iso(e.at),
+                "by": e.by,
+                "unix_user": e.unix_user,
+                "action": e.action,
+                "detail": e.detail,
+            }
+            for e in mention.events
+        ],
         "deleted_at": iso(mention.deleted_at),
         "versions": [{"text": v.text, "replaced_at": iso(v.replaced_at)} for v in mention.versions],
     }
 
 
+def snapshot_page(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The page behind a snapshot, as exported: the fetch's ``state`` (``pending``,
+    ``fetching``, ``fetched``, ``failed``), ``attempts`` started, ``next_try`` while pending,
+    and the page's HTTP ``status``, ``error`` (the failure's reason, or the last one while
+    retrying), ``sha256`` and ``size``. None when the snapshot has no URL."""
+    if snapshot.fetch_state is None and not snapshot.fetched:
+        return None
+    return {
+        "state": snapshot.fetch_state or ("fetched" if snapshot.page_sha256 else "failed"),
+        "attempts": snapshot.fetch_attempts,
+        "next_try": iso(snapshot.next_fetch),
+        "status": snapshot.fetch_status,
+        "error": snapshot.fetch_error,
+        "sha256": snapshot.page_sha256,
+        "size": snapshot.page_size,
+    }
+
+
 def to_csv_row(record: dict[str, Any]) -> dict[str, Any]:
-    """Flatten an export record for CSV; lists and objects become JSON text."""
+    """Flatten an export record for CSV; lists and objects become JSON text, and every cell
+    is made safe to open in a spreadsheet (``csv_cell``)."""
     sentiment = record["sentiment"]
     follow = record["follow_up"] or {}
     row = {key: record.get(key) for key in CSV_FIELDS if key in record}
     row.update(
         sentiment_compound=sentiment["compound"],
         sentiment_label=sentiment["label"],
+        sentiment_model=sentiment.get("model"),
         sentiment_operator_label=sentiment["operator_label"],
         sentiment_reasons=json.dumps(sentiment["reasons"], ensure_ascii=False),
         tags=";".join(record["tags"]),
@@ -104,9 +164,10 @@ def to_csv_row(record: dict[str, Any]) -> dict[str, Any]:
         follow_up_done=follow.get("done"),
         snapshots=json.dumps(record["snapshots"], ensure_ascii=False),
         drafts=json.dumps(record["drafts"], ensure_ascii=False),
+        history=json.dumps(record.get("history", []), ensure_ascii=False),
         versions=json.dumps(record["versions"], ensure_ascii=False),
     )
-    return row
+    return {key: csv_cell(value) for key, value in row.items()}
 
 
 def parse_time(value: Any) -> datetime:
@@ -152,6 +213,7 @@ def from_record(
     source = _optional_str(record, "source") or default_source
     author = _optional_str(record, "author") or ""
     url = _optional_str(record, "url")
+    link = _optional_str(record, "link")
     created = record.get("created_at")
     created_at = parse_time(created) if created not in (None, "") else now
     external_id = _optional_str(record, "external_id")
@@ -172,4 +234,59 @@ def from_record(
         created_at=created_at,
         language=language,
         raw=raw,
+        link=link,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """What operators did to a mention, as an import carries it: the operator's label, tags
+    (normalized) and status. Empty fields mean "nothing to restore"."""
+
+    operator_label: Label | None = None
+    tags: tuple[str, ...] = ()
+    status: Status | None = None
+
+    def __bool__(self) -> bool:
+        return self.operator_label is not None or bool(self.tags) or self.status is not None
+
+
+def marks_from_record(record: dict[str, Any]) -> Marks:
+    """The operator's label, tags and status of an import line: the export shape
+    (``sentiment.operator_label``, ``tags`` as a list, ``status``) or a CSV row
+    (``sentiment_operator_label``, ``tags`` joined by ``;``, ``status``); ValueError naming
+    the field if one is malformed."""
+    sentiment = record.get("sentiment")
+    if isinstance(sentiment, dict):
+        label = sentiment.get("operator_label")
+    elif sentiment is not None:
+        raise ValueError("sentiment must be an object")
+    else:
+        label = record.get("sentiment_operator_label")
+    if label in (None, ""):
+        label = None
+    elif label not in LABELS:
+        raise ValueError(f"sentiment.operator_label {label!r} is not one of {', '.join(LABELS)}")
+    raw_tags = record.get("tags")
+    if raw_tags in (None, ""):
+        tags: list[Any] = []
+    elif isinstance(raw_tags, str):
+        tags = [t for t in raw_tags.split(";") if t.strip()]
+    elif isinstance(raw_tags, list):
+        tags = raw_tags
+    else:
+        raise ValueError("tags must be a list of strings")
+    normalized = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ValueError("tags must be a list of strings")
+        try:
+            normalized.append(normalize_tag(tag))
+        except ValueError as error:
+            raise ValueError(f"tag {tag!r}: {error}") from None
+    status = record.get("status")
+    if status in (None, ""):
+        status = None
+    elif status not in STATUSES:
+        raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    return Marks(label, tuple(dict.fromkeys(normalized)), status)

@@ -1,66 +1,191 @@
-"""Untrusted text from the internet: HTML to plain text, and neutralizing before display.
+"""Untrusted text from the internet: HTML to plain text, neutralizing before display, tags.
 
-Stored text is kept exactly as received. ``for_display`` is applied only when drawing, so that
-control characters, ANSI escape sequences and bidirectional overrides cannot move the cursor,
-recolor the terminal or reorder what the operator reads.
+Stored text is kept exactly as received. Neutralizing happens only when drawing, in two forms:
+
+* ``for_display`` for multi-line text (the detail pane's body): line breaks stay line breaks;
+* ``one_line`` for every single-line field (author, source, tag, URL, the list's first line of
+  the text, names in the status line and messages): line breaks become spaces and runs of
+  whitespace collapse, so one field can never draw a second row.
+
+Both apply the same rules, built once from ``unicodedata.category`` rather than a hand list:
+
+* A terminal escape sequence (CSI, OSC, DCS, ... in 7- or 8-bit form) is replaced as a whole
+  by ``ESCAPE_MARK`` (␛), so hidden content such as an OSC title payload never vanishes
+  silently; a lone ESC shows as the same mark.
+* Other C0 controls show as Control Pictures (NUL -> ␀, BEL -> ␇), DEL as ␡, C1 controls and
+  lone surrogates as U+FFFD.
+* Every line or paragraph separator (LF, CR, CRLF, VT, FF, NEL, U+2028, U+2029) is a line
+  break (``for_display``) or a space (``one_line``). The information separators U+001C-U+001E,
+  which ``str.splitlines`` also breaks on, are controls and show as pictures.
+* Every format character (category Cf) is removed: bidi embeddings, overrides, isolates and
+  marks, zero-width space and non-joiner, word joiner, BOM, the invisible math operators, the
+  interlinear annotation marks, the soft hyphen U+00AD (terminals disagree on whether it takes
+  a cell, which would shift the columns after it) and the tag characters U+E0000-U+E007F
+  (which can smuggle invisible ASCII; subdivision flags fall back to a plain black flag).
+  The one exception is ZERO WIDTH JOINER between two emoji, which keeps sequences such as
+  👨‍👩‍👧 whole; elsewhere it is removed too. Variation selectors and combining marks stay.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from functools import cache, lru_cache
 from html.parser import HTMLParser
 
-__all__ = ["MAX_TEXT", "decode", "first_line", "for_display", "html_to_text", "truncate"]
+__all__ = [
+    "ESCAPE_MARK",
+    "MAX_TAG",
+    "MAX_TEXT",
+    "decode",
+    "first_line",
+    "for_display",
+    "html_to_text",
+    "normalize_tag",
+    "one_line",
+    "truncate",
+]
 
 MAX_TEXT = 100_000
 """Characters kept for display in the detail pane; longer text is cut with a marker."""
 
-_ANSI = re.compile(
+ESCAPE_MARK = "\u241b"
+"""Shown in place of each terminal escape sequence (and each lone ESC): ␛."""
+
+MAX_TAG = 50
+"""The longest tag name, in characters, after normalizing."""
+
+_ESCAPE = re.compile(
     r"""
-    \x1b\[[0-?]*[ -/]*[@-~]        # CSI ... final byte
-    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?  # OSC ... BEL or ST
-    | \x1b[@-Z\\-_]                # other two-byte escapes
-    | \x9b[0-?]*[ -/]*[@-~]        # 8-bit CSI
+    \x1b\[[0-?]*[ -/]*[@-~]                                  # CSI ... final byte
+    | \x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)       # OSC, DCS, SOS, PM, APC ... BEL/ST
+    | \x1b[ -/]*[0-~]                                        # other escapes (nF, Fp, Fe, Fs)
+    | \x9b[0-?]*[ -/]*[@-~]                                  # 8-bit CSI
+    | [\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)  # 8-bit string controls
     """,
     re.VERBOSE,
 )
-_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_INVISIBLE = "\u200b\u2060\ufeff"
+"""A string control without its terminator matches only as far as its introducer, so an
+unterminated OSC never swallows the rest of the text: the rest stays visible."""
+
+_LINE_BREAKS = "\n\r\v\f\x85\u2028\u2029"
+_LINE = re.compile(f"[^{_LINE_BREAKS}]+")
+
+_EMOJI = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
+    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
+)
+_EMOJI_LEFT = _EMOJI + "\ufe0f"  # a joiner may follow an emoji's presentation selector
+_STRAY_ZWJ = re.compile(f"(?<![{_EMOJI_LEFT}])\u200d|\u200d(?![{_EMOJI}])")
+"""ZERO WIDTH JOINER not between two emoji (skin-tone modifiers are emoji in this range)."""
+
+_SCANNED = (range(0x20000), range(0xE0000, 0xE1000))
+"""Planes holding every Cc, Cf, Cs, Zl and Zp code point (a test checks the whole range)."""
 
 
-def _control_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0x20):
-        if chr(code) in "\n\t":
-            continue
-        table[code] = chr(0x2400 + code)  # the Control Pictures block: NUL -> ␀, ESC -> ␛
-    table[0x7F] = "\u2421"  # ␡
-    for code in range(0x80, 0xA0):
-        table[code] = "\ufffd"
-    for char in _BIDI + _INVISIBLE:
-        table[ord(char)] = ""
-    table[ord("\t")] = "    "
-    return table
+@cache
+def _tables() -> tuple[dict[int, str], dict[int, str]]:
+    """(multi-line table, single-line table) for ``str.translate``; built on first use."""
+    multi: dict[int, str] = {}
+    for code in (c for block in _SCANNED for c in block):
+        category = unicodedata.category(chr(code))
+        if category == "Cf" and code != 0x200D:
+            multi[code] = ""
+        elif category == "Cs":
+            multi[code] = "\ufffd"
+        elif category == "Cc":
+            if code < 0x20:
+                multi[code] = chr(0x2400 + code)  # the Control Pictures block: NUL -> ␀
+            elif code == 0x7F:
+                multi[code] = "\u2421"  # ␡
+            else:
+                multi[code] = "\ufffd"
+    for char in _LINE_BREAKS:
+        multi[ord(char)] = "\n"
+    multi[ord("\t")] = "    "
+    single = dict(multi)
+    for char in _LINE_BREAKS:
+        single[ord(char)] = " "
+    single[ord("\t")] = " "
+    return multi, single
 
 
-_CONTROL = _control_table()
+def _neutralize(text: str, table: dict[int, str]) -> str:
+    text = _ESCAPE.sub(ESCAPE_MARK, text)
+    if "\u200d" in text:
+        text = _STRAY_ZWJ.sub("", text)
+    return text.translate(table)
 
 
 def for_display(text: str) -> str:
-    """Text safe to put in a terminal cell: no escapes, no control or bidi characters.
+    """Multi-line text safe to put in terminal cells (see the module docstring).
 
-    Newlines are kept; use ``first_line`` for single-line contexts.
+    Every line separator becomes ``\\n`` (CRLF counts as one); tabs become four spaces.
     """
-    return _ANSI.sub("", text).translate(_CONTROL)
+    if text.isprintable():
+        return text
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    return _neutralize(text, _tables()[0])
 
 
-def first_line(text: str) -> str:
-    """The first non-blank line, neutralized, with runs of spaces collapsed."""
-    for line in text.splitlines():
-        if line.strip():
-            return " ".join(for_display(line).split())
+def one_line(text: str, limit: int | None = None) -> str:
+    """A single-line field safe to put in terminal cells: never more than one row.
+
+    Neutralized like ``for_display``; line breaks and tabs become spaces, runs of whitespace
+    collapse to one space and the ends are stripped. With ``limit``, only the first ``limit``
+    characters are looked at (the list draws a few dozen cells of a field at most).
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    if not text.isprintable():
+        return _cached_line(text) if len(text) <= _CACHED_CHARS else _clean_line(text)
+    if "  " in text or text[:1] == " " or text[-1:] == " ":
+        return " ".join(text.split())
+    return text
+
+
+_CACHED_CHARS = 1_000
+
+
+def _clean_line(text: str) -> str:
+    return " ".join(_neutralize(text, _tables()[1]).split())
+
+
+_cached_line = lru_cache(maxsize=4096)(_clean_line)
+"""The list draws the same fields every frame: remember the short ones."""
+
+
+def first_line(text: str, limit: int | None = None) -> str:
+    """The first line with something to show, as ``one_line`` makes it.
+
+    A line holding only an escape sequence counts (it shows as ␛); one holding only spaces or
+    invisible characters does not.
+    """
+    if text.isprintable():  # no line breaks, nothing to neutralize
+        return one_line(text, limit)
+    for match in _LINE.finditer(text):
+        line = one_line(match.group(), limit)
+        if line:
+            return line
     return ""
+
+
+def normalize_tag(text: str) -> str:
+    """The one form a tag is stored, matched and shown in: ``"#Billing  Issue"`` ->
+    ``"billing issue"``.
+
+    Single-line safe (``one_line``), leading ``#`` signs dropped, whitespace collapsed,
+    lowercased, at most ``MAX_TAG`` characters. ``ValueError`` (with the fix) when nothing is
+    left or the result is too long.
+    """
+    tag = " ".join(one_line(text).lstrip("# ").split()).lower()
+    if not tag:
+        raise ValueError(f"empty tag {text!r}: type a name (a leading # is dropped)")
+    if len(tag) > MAX_TAG:
+        raise ValueError(f"tag longer than {MAX_TAG} characters: shorten it")
+    return tag
 
 
 def truncate(text: str, limit: int = MAX_TEXT) -> str:

@@ -1,5 +1,8 @@
 """Source health: per source its state, last success and error, mentions in the last hour,
-rate-limit remaining and next poll, and who holds the collector lease."""
+rate-limit remaining and next poll, and who holds the collector lease.
+
+Source names, errors (which can quote a server's reply) and the lease holder are shown as
+``one_line`` makes them: plain text, one line each."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from textual.widgets import Label, Static
 
 from tui.core.format import ago, until
 from tui.core.model import utcnow
-from tui.core.text import for_display
+from tui.core.text import one_line
 from tui.store import Store
 
 
@@ -51,7 +54,7 @@ class HealthScreen(ModalScreen[None]):
             lease_text.append("nobody is collecting")
         else:
             holder, beat = lease
-            lease_text.append(f"{for_display(holder)} (heartbeat {ago(beat, now)})")
+            lease_text.append(f"{one_line(holder)} (heartbeat {ago(beat, now)})")
         self.query_one("#lease", Static).update(lease_text)
         table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
         for column in (
@@ -78,7 +81,7 @@ class HealthScreen(ModalScreen[None]):
                 error = when + state.last_error
             rows.append(
                 (
-                    name,
+                    f"{name} (demo)" if state.kind == "demo" else name,
                     state.state,
                     ago(state.last_success, now) if state.last_success else "never",
                     error,
@@ -91,5 +94,6 @@ class HealthScreen(ModalScreen[None]):
         if not rows:
             table.add_row("(no sources configured)", "", "", "", "", "", "")
         for row in rows:
-            table.add_row(*(Text(for_display(cell)) for cell in row))
+            # Each cell on one line: a source name or an error from a server cannot add rows.
+            table.add_row(*(Text(one_line(cell)) for cell in row))
         self.query_one("#table", Static).update(table)

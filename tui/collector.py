@@ -3,9 +3,15 @@
 * Sources run concurrently, each in its own loop: a failing, slow or rate-limited source never
   delays another. A poll's mentions and the source's new cursor are stored in one transaction
   (``Ingestor.ingest(..., cursor=...)``), so a crash or restart neither misses nor repeats.
-* Only the holder of the collector lease polls (a row in the database with a heartbeat, taken
-  over when stale): ten operators' apps on one server poll each API once. ``Collector.run``
-  waits for the lease, polls while it holds it, and stops polling if it loses it.
+* Only the holder of the collector lease polls (a row in the database with a heartbeat and
+  the holder's host and pid, taken over when the heartbeat is stale, or at once when the
+  holder's process on this host is gone): ten operators' apps on one server poll each API
+  once. ``Collector.run`` waits for the lease, polls while it holds it, and stops polling if it
+  loses it.
+* The lease holder also fetches the pages behind snapshots (``PageFetcher``), when given one:
+  ``triage collect`` is.
+* The lease holder retrains the learned sentiment model after ``[learning] retrain_after`` new
+  label changes (``tui.learning.Retrainer``), in a separate process.
 * Stopping (``stop`` set, e.g. by SIGINT or SIGTERM) abandons requests in flight, whose
   results were not stored and whose cursors did not move, and lets a batch being stored
   finish.
@@ -33,8 +39,10 @@ from typing import TypeVar
 import httpx
 
 from tui.config import Config, ConfigError
-from tui.core.model import IncomingMention, utcnow
+from tui.core.model import utcnow
+from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
+from tui.learning import Retrainer
 from tui.sources import Backoff, Http, PollResult, Source, SourceError, build_source, make_client
 from tui.store import Store, StoreError
 
@@ -56,6 +64,9 @@ T = TypeVar("T")
 
 LEASE_TTL = 60.0
 """Seconds without a heartbeat after which another process may take the collector lease."""
+LEASE_CHECK = 1.0
+"""How often a process waiting for the lease reads whether its holder is still there (a
+holder on this host whose process is gone is replaced at once)."""
 
 Log = Callable[[str], None]
 
@@ -124,6 +135,7 @@ class Collector:
         backoff: Backoff | None = None,
         lease_ttl: float = LEASE_TTL,
         ingestor: Ingestor | None = None,
+        pages: PageFetcher | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -131,15 +143,21 @@ class Collector:
         self.log = log
         self.sources = list(build_sources(config) if sources is None else sources)
         self.lease_ttl = lease_ttl
+        self.pages = pages
+        """Fetches the pages behind snapshots while this process holds the lease; None: some
+        other part of the process does (an app's runtime)."""
         self.ingestor = ingestor or Ingestor(
-            store, make_scorer(config), auto_snapshot=config.auto_snapshot
+            store, make_scorer(config), auto_snapshot=config.auto_snapshot, pages=pages
         )
+        self._kinds = {s.name: s.kind for s in self.sources}
         self._http = {
             s.name: Http(client, source=s.name, backoff=backoff, secrets=s.secrets)
             for s in self.sources
         }
         self.holding = False
         """Whether this process holds the lease (for the app's status line)."""
+        self.retrainer = Retrainer(config, store, log)
+        """Retrains the learned sentiment model while this process holds the lease."""
 
     # -- one poll ---------------------------------------------------------------------------
 
@@ -157,6 +175,7 @@ class Collector:
             if result is None:
                 return None
             new = await self.apply(source, result, cursor=True)
+            self.retrainer.nudge()
         except SourceError as error:
             outcome = self._failure(source, error.state, str(error), error.retry_at)
         except Exception as error:
@@ -168,28 +187,22 @@ class Collector:
         return outcome
 
     async def apply(self, source: Source, result: PollResult, *, cursor: bool) -> int:
-        """Store a poll's (or a stream event's) mentions, edits and deletions; new count."""
+        """Store a poll's (or a stream event's) mentions, edits and deletions; new count.
+
+        A mention already stored with another text is an edit wherever it comes from (a
+        poll, a stream's edit event, a line of the JSON Lines bridge): ingest keeps the earlier
+        text as a version. An edit of a post not yet stored adds it."""
         ids = await self.ingestor.ingest(
             result.mentions, cursor=(source.name, result.cursor) if cursor else None
         )
         new = len(ids)
-        for mention in result.edits:
-            new += await self._edit(mention)
+        if result.edits:
+            new += len(await self.ingestor.ingest(result.edits))
         for external_id in result.deletions:
             await self.store.mark_deleted(source.name, external_id)
         for warning in result.warnings:
             self.log(f"{source.name}: {self._http[source.name].scrub(warning)}")
         return new
-
-    async def _edit(self, mention: IncomingMention) -> int:
-        """An edited post: its old text becomes a version; one not yet stored is added."""
-        if not await self.store.exists(mention.source, mention.external_id):
-            return len(await self.ingestor.ingest([mention]))
-        score = await asyncio.to_thread(self.ingestor.scorer.score, mention.text)
-        await self.store.replace_text(
-            mention.source, mention.external_id, mention.text, score, mention.raw
-        )
-        return 0
 
     def _success(self, source: Source, result: PollResult, new: int) -> PollOutcome:
         now = utcnow()
@@ -229,12 +242,23 @@ class Collector:
                 error=outcome.error,
                 rate_remaining=outcome.rate_remaining,
                 next_poll=outcome.next_poll,
+                kind=self._kinds.get(outcome.source),
             )
         except StoreError as error:
             self.log(f"{outcome.source}: cannot record poll: {error}")
         self.log(_describe(outcome))
 
     # -- the lease --------------------------------------------------------------------------
+
+    async def lease_free(self) -> bool:
+        """Whether the lease is this process's or nobody's (free, stale, or its holder's
+        process gone): a read, so waiting for the lease costs no write."""
+        try:
+            active = await self.store.lease_active(self.lease_ttl)
+        except StoreError as error:
+            self.log(f"collector lease: {error}")
+            return False
+        return active is None or active == self.holder
 
     async def take_lease(self) -> bool:
         """Take or renew the lease; False (and logged when it changes hands) if another
@@ -291,18 +315,37 @@ class Collector:
         heartbeat = asyncio.create_task(self._heartbeat(halt))
         try:
             outcomes = await asyncio.gather(*(self.poll(s, stop) for s in self.sources))
+            if self.pages is not None:
+                await self._fetch_pages_once(stop)
+            await self._retrain_once()
         finally:
             halt.set()
             await heartbeat
             await self.release_lease()
         return [o for o in outcomes if o is not None]
 
+    async def _fetch_pages_once(self, stop: asyncio.Event) -> None:
+        """The page fetches due now (``collect --once``); later retries wait for the next run."""
+        assert self.pages is not None
+        try:
+            await _until(self.pages.fetch_due(self.store, stop), stop)
+        except StoreError as error:
+            self.log(f"page fetches: {error}")
+
+    async def _retrain_once(self) -> None:
+        """Retrain now if enough labels changed (``collect --once``)."""
+        try:
+            await self.retrainer.check()
+        except (StoreError, ValueError, ImportError, OSError) as error:
+            self.log(f"learning: retraining failed: {error}")
+
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: wait for the lease, then poll every source on its interval (and
-        follow streaming sources) while holding it."""
+        follow streaming sources) while holding it. While waiting, the lease is checked every
+        ``LEASE_CHECK`` seconds, so a holder that died is replaced at once."""
         waiting_for: str | None = None
         while not stop.is_set():
-            if await self.take_lease():
+            if await self.lease_free() and await self.take_lease():
                 waiting_for = None
                 await self._work(stop)
             else:
@@ -310,7 +353,7 @@ class Collector:
                 if holder is not None and holder[0] != waiting_for:
                     waiting_for = holder[0]
                     self.log(f"waiting for the collector lease: {await self._describe_holder()}")
-            await _sleep(self.lease_ttl / 3, stop)
+            await _sleep(min(self.lease_ttl / 3, LEASE_CHECK), stop)
         await self.release_lease()
 
     async def _work(self, stop: asyncio.Event) -> None:
@@ -324,6 +367,10 @@ class Collector:
         async with asyncio.TaskGroup() as group:
             group.create_task(relay())
             group.create_task(self._heartbeat(halt))
+            if self.pages is not None:
+                group.create_task(self.pages.run(self.store, halt))
+            if self.retrainer.enabled:
+                group.create_task(self.retrainer.run(halt))
             for source in self.sources:
                 group.create_task(self._poll_loop(source, halt))
                 if source.streaming:
@@ -396,8 +443,9 @@ async def collect(
     2 a source is misconfigured or none is enabled).
 
     ``once`` polls every enabled source once (or nothing, if another process holds the lease
-    and so is collecting already). Otherwise runs until ``stop`` is set, waiting for the lease
-    while another process holds it.
+    and so is collecting already), then does the page fetches that are due. Otherwise runs
+    until ``stop`` is set, waiting for the lease while another process holds it, and fetches
+    the pages behind snapshots (queued by any process) while holding it.
     """
     try:
         sources = build_sources(config)
@@ -409,6 +457,7 @@ async def collect(
         return 2
     own_client = client is None
     client = client or make_client()
+    pages = PageFetcher(client, holder=holder, allow_private=config.snapshot_fetch_private, log=log)
     try:
         collector = Collector(
             config,
@@ -419,6 +468,7 @@ async def collect(
             sources=sources,
             backoff=backoff,
             lease_ttl=lease_ttl,
+            pages=pages,
         )
         if once:
             outcomes = await collector.run_once(stop)
@@ -478,12 +528,13 @@ class DoctorRow:
     name: str
     kind: str
     status: str
-    """``ok``, ``disabled``, ``config error`` or a poll state (``needs credentials`` ...)."""
+    """``ok``, ``disabled``, ``warning`` (worth knowing, not wrong), ``config error`` or a
+    poll state (``needs credentials`` ...)."""
     detail: str
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "disabled")
+        return self.status in ("ok", "disabled", "warning")
 
 
 async def doctor(
@@ -491,9 +542,14 @@ async def doctor(
     *,
     client: httpx.AsyncClient | None = None,
     backoff: Backoff | None = None,
+    config_problems: Sequence[str] = (),
 ) -> tuple[list[DoctorRow], bool]:
     """Check every source's options, reachability and credentials (one request or two each,
-    concurrently, without retries); the rows and whether all are fine."""
+    concurrently, without retries); the rows and whether all are fine.
+
+    ``config_problems`` are problems found in the rest of the config by the code that owns it
+    (e.g. the app's check of the ``[keys]`` table), one row each. A config without sources is
+    a warning, not a failure: the app works on imports and the demo without any."""
     backoff = backoff or Backoff(attempts=1)
     own_client = client is None
     client = client or make_client()
@@ -523,7 +579,15 @@ async def doctor(
             await client.aclose()
     if not config.sources:
         where = config.path or "the config"
-        rows.append(DoctorRow("-", "-", "config error", f"no [[sources]] in {where}"))
+        rows.append(
+            DoctorRow(
+                "-",
+                "-",
+                "warning",
+                f"no [[sources]] in {where}; nothing will be collected (add one to collect)",
+            )
+        )
+    rows.extend(DoctorRow("-", "config", "config error", problem) for problem in config_problems)
     return rows, all(row.ok for row in rows)
 
 
@@ -540,8 +604,16 @@ def format_doctor_table(rows: Sequence[DoctorRow]) -> str:
     )
 
 
-def run_doctor_cli(config: Config) -> int:
-    """``triage doctor``: prints the table; 0 only if every source is fine."""
-    rows, ok = asyncio.run(doctor(config))
+def run_doctor_cli(
+    config: Config, config_problems: Sequence[str] = (), more_rows: Sequence[DoctorRow] = ()
+) -> int:
+    """``triage doctor``: prints the table; 0 if everything is fine (warnings included), 2 if
+    the config has an error, 1 if a source is unreachable or refuses its credentials (or a
+    row of ``more_rows``, the database's checks, is an error)."""
+    rows, ok = asyncio.run(doctor(config, config_problems=config_problems))
+    rows = [*rows, *more_rows]
+    ok = ok and all(row.ok for row in more_rows)
     print(format_doctor_table(rows))
+    if any(row.status == "config error" for row in rows):
+        return 2
     return 0 if ok else 1

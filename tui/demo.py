@@ -5,6 +5,12 @@ The brand is "Parcelly", a parcel-delivery subscription. Posts are assembled fro
 stream does not repeat itself: complaints (late delivery, billing, outage), questions, praise,
 sarcasm, trolls, spam, a few non-English posts, emoji, very long posts, and a few carrying
 markup-like or terminal-escape characters (which the app must show literally).
+
+Demo mentions carry the names of the networks they imitate as their source and an external id
+starting ``demo-``, so a database can tell demo mentions from real ones (``triage demo --db``
+refuses a database holding real mentions). While it feeds, the stream records each simulated
+source's health in the store as a real source's poll would (kind ``demo``), so the source
+health screen shows it.
 """
 
 from __future__ import annotations
@@ -12,14 +18,19 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from tui.core.model import IncomingMention, iso, utcnow
+from tui.store import Store
 
 BRAND = "Parcelly"
 BRAND_TERMS = ("parcelly", "@parcelly", "#parcelly")
 SOURCES = ("mastodon", "bluesky", "hackernews", "reddit", "feed")
+KIND = "demo"
+"""The kind recorded for the demo's sources in the store."""
+ID_PREFIX = "demo-"
+"""Every demo mention's external id starts with this."""
 
 _FIRST = [
     "alex",
@@ -218,7 +229,7 @@ class DemoStream:
         }
         return IncomingMention(
             source=source,
-            external_id=post_id,
+            external_id=ID_PREFIX + post_id,
             text=text,
             author=author,
             url=url,
@@ -246,6 +257,17 @@ class DemoStream:
             rate = max(rate_per_minute, 0.1) * mode * scale / 60.0
             for _ in range(r.randint(3, 12)):
                 yield r.expovariate(rate)
+
+
+async def record_demo_batch(store: Store, mentions: Sequence[IncomingMention]) -> None:
+    """Record a stored batch as a successful poll of each simulated source in it."""
+    for name in sorted({m.source for m in mentions}):
+        await store.record_poll(name, state="ok", kind=KIND)
+
+
+async def holds_only_demo(store: Store) -> bool:
+    """Whether every mention in the store came from the demo stream (an empty store does)."""
+    return not await store.has_mentions_outside(SOURCES, ID_PREFIX)
 
 
 async def run_demo(

@@ -1,8 +1,13 @@
 """What an app process runs besides its screen: the feeders (the demo stream, or the
 collector while this process holds the lease) and the fetching of pages behind snapshots.
 
-No Textual here. The UI starts the feeders, asks for snapshots and closes the runtime on quit;
-everything the runtime does reaches the screen through the store, like another process's work.
+No Textual here. The UI starts the feeders and the page fetches, asks for snapshots and
+closes the runtime on quit; everything the runtime does reaches the screen through the store,
+like another process's work.
+
+Page fetches are queued in the store with each snapshot and done by one process: the holder
+of the collector lease (this app while it collects, or a headless ``triage collect``), or, when
+nobody holds the lease (the demo, an app without sources), this app.
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tui.collector import Collector, holder_name
+from tui.collector import LEASE_TTL, Collector, holder_name
 from tui.config import Config
-from tui.demo import run_demo
+from tui.core.model import IncomingMention
+from tui.demo import record_demo_batch, run_demo
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
 from tui.sources import make_client
@@ -36,23 +42,36 @@ class Runtime:
         self.holder = holder_name(operator)
         self.stop = asyncio.Event()
         self.client = make_client()
-        self.pages = PageFetcher(self.client, allow_private=config.snapshot_fetch_private)
+        self.pages = PageFetcher(
+            self.client, holder=self.holder, allow_private=config.snapshot_fetch_private, log=log
+        )
         self.collector: Collector | None = None
         self._stores: list[Store] = []
+        self._page_task: asyncio.Task[None] | None = None
 
     @property
     def collects(self) -> bool:
         return any(source.enabled for source in self.config.sources)
 
-    async def _ingestor(self) -> Ingestor:
+    async def _open(self) -> Store:
         store = await Store.open(self.db_path, self.operator)
         self._stores.append(store)
+        return store
+
+    async def _ingestor(self) -> Ingestor:
+        store = await self._open()
         scorer = await asyncio.to_thread(make_scorer, self.config)
         return Ingestor(store, scorer, self.config.auto_snapshot, self.pages)
 
     async def run_demo(self, *, rate: float, seed: int | None, backlog: int) -> None:
+        """Feed the demo stream into the store, recording its health like a source's."""
         ingestor = await self._ingestor()
-        await run_demo(ingestor.ingest, rate=rate, seed=seed, backlog=backlog, stop=self.stop)
+
+        async def feed(batch: Sequence[IncomingMention]) -> None:
+            await ingestor.ingest(batch)
+            await record_demo_batch(ingestor.store, batch)
+
+        await run_demo(feed, rate=rate, seed=seed, backlog=backlog, stop=self.stop)
 
     async def run_collector(self) -> None:
         """Poll the configured sources while this process holds the lease, until closed."""
@@ -67,11 +86,38 @@ class Runtime:
         )
         await self.collector.run(self.stop)
 
+    # -- page fetches --------------------------------------------------------------------------
+
+    def start_pages(self) -> None:
+        """Start fetching the pages behind snapshots (queued by any process) whenever this
+        process is the one to: it holds the collector lease, or nobody does."""
+        if self._page_task is None:
+            self._page_task = asyncio.create_task(self._run_pages(), name="page fetches")
+
+    async def _run_pages(self) -> None:
+        try:
+            store = await self._open()
+        except StoreError as error:
+            self.log(f"page fetches: {error}")
+            return
+
+        async def ours() -> bool:
+            ttl = self.collector.lease_ttl if self.collector is not None else LEASE_TTL
+            holder = await store.lease_active(ttl)
+            return holder is None or holder == self.holder
+
+        await self.pages.run(store, self.stop, may_fetch=ours, grace=SHUTDOWN_SECONDS)
+
     async def close(self) -> None:
-        """Finish page fetches, release the lease, close the connections. Set ``stop`` and
-        let the feeders return first."""
+        """Let page fetches in flight finish (or hand them back), release the lease, close
+        the connections. Set ``stop`` and let the feeders return first."""
         self.stop.set()
-        await self.pages.drain(SHUTDOWN_SECONDS)
+        if self._page_task is not None:
+            task = self._page_task
+            await asyncio.wait({task}, timeout=SHUTDOWN_SECONDS + 1)
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if self.collector is not None:
             with contextlib.suppress(StoreError, sqlite3.Error, ValueError):
                 await self.collector.release_lease()

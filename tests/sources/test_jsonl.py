@@ -6,12 +6,16 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.sources.helpers import FIXTURES, source_config
+from tui.collector import Collector
+from tui.config import Config
 from tui.sources import Http, Unavailable
 from tui.sources.base import load_cursor
 from tui.sources.jsonl import JsonlSource
+from tui.store import Store
 
 
 def jsonl(path: str, stdin: io.BytesIO | None = None) -> JsonlSource:
@@ -86,3 +90,28 @@ async def test_reads_standard_input_until_it_ends(http: Http) -> None:
     assert first.warnings and "stdin line 3" in first.warnings[0]
     second = await source.poll(http, None)
     assert second.mentions == []
+
+
+async def test_an_edited_line_is_stored_as_a_new_version(
+    tmp_path: Path, client: httpx.AsyncClient, store: Store
+) -> None:
+    """The bridge hands ingest the same post again with a new text: the collector stores it
+    as an edit (the earlier text kept as a version, the new one scored), not a duplicate."""
+    path = tmp_path / "mentions.jsonl"
+    path.write_bytes(b'{"id": "tw-1", "text": "@acme thanks, lovely service"}\n')
+    config = Config(sources=(source_config("jsonl", "", "bridge", path=str(path)),))
+    crawler = Collector(config, store, client, holder="t@h pid 1", log=lambda _: None)
+    source = crawler.sources[0]
+    first = await crawler.poll(source)
+    assert first is not None and first.new == 1
+    with path.open("ab") as file:
+        file.write(b'{"id": "tw-1", "text": "@acme edit: my refund never came, awful"}\n')
+    second = await crawler.poll(source)
+    assert second is not None and second.ok and second.new == 0
+    (mid,) = [r[0] for r in await store._all("SELECT id FROM mentions")]
+    mention = await store.mention(mid)
+    assert mention is not None
+    assert mention.text == "@acme edit: my refund never came, awful"
+    assert [v.text for v in mention.versions] == ["@acme thanks, lovely service"]
+    assert mention.score.label == "negative"
+    assert [e.action for e in mention.events] == ["edited"]

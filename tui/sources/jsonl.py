@@ -4,7 +4,8 @@
 is the byte offset after the last complete line, and a file that shrank or was replaced is
 read again from the start) or ``"-"`` for standard input (each poll takes the lines that have
 arrived, waiting briefly for more while they keep coming). A malformed line is skipped with a
-warning rather than failing the poll, so one bad line cannot stall the source.
+warning rather than failing the poll, so one bad line cannot stall the source. A line for a post
+already stored (same ``id``) with a new text is an edit: ingest stores it as a new version.
 """
 
 from __future__ import annotations

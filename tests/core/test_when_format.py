@@ -1,8 +1,9 @@
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui.core.format import age, mark, until
+from tui.core.format import age, ago, event_detail, mark, stamp, until
 from tui.core.when import parse_when
 
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
@@ -48,3 +49,47 @@ def test_marks_read_without_color() -> None:
     assert mark("neutral").startswith("· neu")
     assert mark("unscored").startswith("?")
     assert mark("negative", overridden=True).endswith("*")
+
+
+def test_nothing_reads_now_ago() -> None:
+    """Fresh times read ``now``; ``ago`` and ``until`` never put "now" next to "ago" or "in"."""
+    assert ago(NOW, NOW) == "now"
+    assert ago(NOW - timedelta(seconds=3), NOW) == "now"
+    assert ago(NOW + timedelta(minutes=2), NOW) == "now"  # clock skew
+    assert ago(NOW - timedelta(minutes=7), NOW) == "7m ago"
+    assert until(NOW + timedelta(seconds=3), NOW) == "due now"
+    assert until(NOW, NOW) == "due now"
+    assert until(NOW - timedelta(seconds=2), NOW) == "due now"
+    for seconds in (-90000, -3600, -61, -5, -1, 0, 1, 4, 5, 61, 3600, 90000):
+        moment = NOW + timedelta(seconds=seconds)
+        for text in (ago(moment, NOW), until(moment, NOW)):
+            assert "now ago" not in text and "in now" not in text and text != "now ago"
+
+
+def test_stamp_is_one_utc_format_without_microseconds() -> None:
+    moment = datetime(2026, 11, 23, 9, 30, 5, 123456, tzinfo=UTC)
+    assert stamp(moment) == "2026-11-23 09:30:05Z"
+    local = moment.astimezone(datetime.now().astimezone().tzinfo)
+    assert stamp(local) == "2026-11-23 09:30:05Z"
+    assert stamp(datetime(2026, 11, 23, 9, 30)) == "2026-11-23 09:30:00Z"  # naive means UTC
+
+
+def test_event_details_show_times_as_the_pane_does() -> None:
+    due = datetime(2026, 11, 24, 9, 0, 0, 654321, tzinfo=UTC)
+    follow = json.dumps({"due_at": due.isoformat(), "note": "check the refund"})
+    assert event_detail(follow) == "due 2026-11-24 09:00:00Z, note check the refund"
+    snapshot = json.dumps({"id": 3, "sha256": "ab" * 32})
+    assert event_detail(snapshot) == "id 3, sha256 abababababababab…"
+    page = json.dumps({"id": 3, "status": None, "error": "ConnectError: refused", "sha256": None})
+    assert event_detail(page) == "id 3, error ConnectError: refused"
+    assert event_detail(json.dumps({"chars": 42})) == "chars 42"
+    done_ms = int(datetime(2026, 11, 24, 6, 20, tzinfo=UTC).timestamp() * 1000)
+    assert event_detail(json.dumps({"done_at": done_ms})) == "done 2026-11-24 06:20:00Z"
+    assert event_detail("billing") == "billing"
+    assert event_detail("2026-11-24T09:00:00.000001+00:00") == "2026-11-24 09:00:00Z"
+    assert event_detail("") == ""
+    assert event_detail("{not json") == "{not json"
+    for detail in (follow, snapshot, page):
+        shown = event_detail(detail)
+        assert "{" not in shown and "'" not in shown and "+00:00" not in shown
+        assert ".654321" not in shown and "T09" not in shown

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tests.sources.helpers import fixture, source_config
 from tests.sources.server import Reply, Request, Server
+from tui.config import Config
+from tui.core.model import Filter
+from tui.exchange import export, import_file
+from tui.ingest import Ingestor, make_scorer
 from tui.sources import Http, build_source
 from tui.sources.base import load_cursor
 from tui.sources.hackernews import OVERLAP_S, HackerNewsSource
+from tui.store import Store
 
 SEARCH = "/api/v1/search_by_date"
 
@@ -104,3 +111,75 @@ async def test_pages_through_a_burst(server: Server, http: Http) -> None:
     result = await hackernews(server).poll(http, cursor)
     assert len(result.mentions) == 250
     assert [r.query["page"] for r in server.requests] == ["0", "1", "2"]
+
+
+def _story(object_id: str, title: str, url: str | None, at: int) -> dict[str, Any]:
+    return {
+        "objectID": object_id,
+        "title": title,
+        "url": url,
+        "author": "linker",
+        "story_text": None,
+        "comment_text": None,
+        "created_at_i": at,
+        "_tags": ["story", f"story_{object_id}"],
+    }
+
+
+async def test_a_story_linking_to_the_brand_is_a_mention_with_its_link(
+    server: Server, http: Http, tmp_path: Path
+) -> None:
+    """The title never names the brand; the story's link does. It is kept, stored, exported
+    with its link, and imported again with it."""
+    at = 1741083000
+    link = "https://www.acme.example/blog/we-are-down?utm=hn"
+    comment = dict(_story("9003", "", None, at + 2), comment_text="Nice launch!")
+    comment.update(story_url="https://acme.example/launch", _tags=["comment"])
+    hits = [
+        _story("9001", "Postmortem of yesterday's outage", link, at),
+        _story("9002", "Unrelated: a faster CLI", "https://tools.example/acmeist", at + 1),
+        comment,  # its story's link is not something the comment says
+        _story("9004", "Ask HN: anyone else down?", None, at + 3),
+    ]
+    server.route(SEARCH, Algolia(hits))
+    result = await hackernews(server).poll(http, None)
+    (mention,) = result.mentions
+    assert mention.external_id == "9001"
+    assert mention.text == "Postmortem of yesterday's outage"
+    assert mention.link == link
+    assert mention.url == "https://news.ycombinator.com/item?id=9001"
+
+    store = await Store.open(tmp_path / "a.db", "tester")
+    ingestor = Ingestor(store, make_scorer(Config()))
+    (stored,) = await ingestor.ingest(result.mentions)
+    shown = await store.mention(stored)
+    assert shown is not None and shown.link == link
+    out = io.StringIO()
+    await export(store, out)
+    await store.close()
+    (record,) = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["link"] == link and record["url"] == mention.url
+
+    exported = tmp_path / "export.jsonl"
+    exported.write_text(out.getvalue(), encoding="utf-8")
+    other = await Store.open(tmp_path / "b.db", "tester")
+    report = await import_file(Ingestor(other, make_scorer(Config())), exported)
+    assert report.added == 1
+    (imported_id,) = await other.mention_ids(Filter())
+    imported = await other.mention(imported_id)
+    await other.close()
+    assert imported is not None and imported.link == link
+
+
+def test_a_link_match_wants_every_word_whole() -> None:
+    source = HackerNewsSource(source_config("hackernews", "http://x", query="acme cloud"), {})
+    with_link = _story("1", "Status page", "https://cloud.acme.example/status", 0)
+    assert source.matches_mention(source.mention(with_link))
+    only_brand = _story("2", "Status page", "https://acme.example/status", 0)
+    assert not source.matches_mention(source.mention(only_brand))
+    prefix = _story("3", "Cloud status", "https://acmeist.example/", 0)
+    assert not source.matches_mention(source.mention(prefix))
+    title_and_link = _story("4", "Cloud status", "https://acme.example/", 0)
+    assert source.matches_mention(source.mention(title_and_link))
+    ask = _story("5", "Ask HN: acme cloud?", "javascript:alert(1)", 0)
+    assert source.mention(ask).link is None  # only web addresses are kept

@@ -53,6 +53,8 @@ class Score:
     compound: float | None
     label: Label
     reasons: tuple[Reason, ...] = ()
+    model: str = "lexicon"
+    """Which scorer produced it: ``lexicon``, or a learned model by name (``learned-3``)."""
 
 
 UNSCORED = Score(None, "unscored", ())
@@ -71,6 +73,9 @@ class IncomingMention:
     language: str | None = None
     raw: bytes = b""
     """The payload exactly as collected (bytes, not necessarily valid UTF-8), kept for evidence."""
+    link: str | None = None
+    """The page the post links to, when that is part of what it says (a Hacker News story's
+    link); ``url`` is the post's own address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,12 @@ class Snapshot:
     page_size: int | None
     fetched: bool
     """Whether the page fetch finished (successfully or not); False while pending or no URL."""
+    fetch_state: str | None = None
+    """``pending``, ``fetching``, ``fetched`` or ``failed``; None when there is no URL."""
+    fetch_attempts: int = 0
+    """Attempts started so far (a failure's reason counts them)."""
+    next_fetch: datetime | None = None
+    """When a pending fetch is tried next."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +143,18 @@ class Event:
     mention_id: int | None
     at: datetime
     by: str
+    """The operator's display name (the config's ``operator``, else the Unix user)."""
     action: str
     detail: str
+    unix_user: str | None = None
+    """The Unix user whose process wrote the event; None for events from before it was kept."""
+
+    @property
+    def who(self) -> str:
+        """``by``, with the Unix user beside it when they differ: ``sam (unix: sbrown)``."""
+        if self.unix_user and self.unix_user != self.by:
+            return f"{self.by} (unix: {self.unix_user})"
+        return self.by
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +189,8 @@ class Mention:
     drafts: tuple[Draft, ...] = ()
     events: tuple[Event, ...] = ()
     versions: tuple[Version, ...] = ()
+    link: str | None = None
+    """The page the post links to (a Hacker News story's link), or None."""
 
     @property
     def effective_label(self) -> Label:
@@ -179,6 +202,8 @@ class Filter:
     """What the list shows. Every field narrows; the default shows everything."""
 
     negative_only: bool = False
+    """Only open negatives: labelled negative (the operator's label first) and status new, the
+    mentions the status line counts as ``▼ N open neg``."""
     tag: str | None = None
     status: Status | None = None
     source: str | None = None
@@ -194,7 +219,7 @@ class Filter:
     def describe(self) -> str:
         parts = []
         if self.negative_only:
-            parts.append("negative")
+            parts.append("open negatives")
         if self.tag:
             parts.append(f"tag:{self.tag}")
         if self.status:

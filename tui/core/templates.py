@@ -3,12 +3,17 @@
 Templates start a reply; the operator must still write the specifics of the case. Placeholders
 are ``{author}``, ``{brand}`` and ``{operator}``; any other ``{...}`` is left as typed, so a
 template can never fail to fill.
+
+``reply_length`` counts a reply the way the network it goes to counts it against its limit
+(``CHAR_LIMITS``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +71,60 @@ def _handle(author: str) -> str:
     if not author:
         return "there"
     return author if author.startswith("@") or " " in author else f"@{author}"
+
+
+# -- reply length, counted the way each network counts --------------------------------------
+
+MASTODON_URL_LENGTH = 23
+"""Mastodon counts every http(s) URL as this many characters, whatever its length."""
+
+_GRAPHEME = regex.compile(r"\X")
+_URL = re.compile(r"(?<![\w@])https?://[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TRAILING = ".,:;!?'\"*_"
+_REMOTE_MENTION = re.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\w.-]*\w", re.IGNORECASE
+)
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters): ``👨‍👩‍👧`` is 1, ``🇫🇷`` is 1,
+    ``é`` written as ``e`` + a combining accent is 1."""
+    if text.isascii():
+        return len(text) - text.count("\r\n")  # CR LF is one cluster
+    return len(_GRAPHEME.findall(text))
+
+
+def _url_end(url: str) -> str:
+    """A URL without the punctuation that ends the sentence around it."""
+    while url:
+        last = url[-1]
+        if last in _URL_TRAILING or (last == ")" and url.count("(") < url.count(")")):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _mastodon_countable(text: str) -> str:
+    def placeholder(match: re.Match[str]) -> str:
+        url = _url_end(match[0])
+        if len(url) <= len("https://"):
+            return match[0]
+        return "x" * MASTODON_URL_LENGTH + match[0][len(url) :]
+
+    return _REMOTE_MENTION.sub(r"@\1", _URL.sub(placeholder, text))
+
+
+def reply_length(kind: str, text: str) -> int:
+    """The length of ``text`` as the network of source kind ``kind`` counts it against its limit.
+
+    * ``mastodon``: grapheme clusters, with every http(s) URL counted as 23 and a remote
+      mention ``@user@domain`` counted as ``@user`` (what the server's length check does).
+    * ``bluesky``: grapheme clusters (the app's limit of 300 is in graphemes).
+    * anything else: Unicode code points.
+    """
+    if kind == "mastodon":
+        return graphemes(_mastodon_countable(text))
+    if kind == "bluesky":
+        return graphemes(text)
+    return len(text)

@@ -3,7 +3,9 @@
 Each poll asks for items with ``created_at_i >= newest - overlap`` (whole seconds, and Algolia
 indexes with a lag) and drops those already seen, whose ids the cursor keeps. Algolia matches
 prefixes and tolerates typos ("nodejs" finds "nodes"), so a hit is kept only when every word
-of the query appears as a whole word in its text. No account, no rate-limit headers
+of the query appears as a whole word in its text or, for a story, in the address it links to:
+a story linking to the brand's site is a mention even when its title does not name the brand.
+That address is kept as the mention's ``link``. No account, no rate-limit headers
 (10,000 requests per hour per IP).
 """
 
@@ -49,6 +51,12 @@ class HackerNewsSource(Source):
         """Whether every word of the query is in ``text`` as a whole word."""
         return all(word.search(text) for word in self._words)
 
+    def matches_mention(self, mention: IncomingMention) -> bool:
+        """Whether every word of the query is in the mention's text or the page it links to."""
+        if mention.link:
+            return self.matches(f"{mention.text}\n{mention.link}")
+        return self.matches(mention.text)
+
     async def poll(self, http: Http, cursor: str | None) -> PollResult:
         state = load_cursor(cursor)
         newest = state.get("since") if isinstance(state.get("since"), int) else None
@@ -66,7 +74,7 @@ class HackerNewsSource(Source):
                 continue  # before the window asked for
             mention = self.mention(hit)
             window[mention.external_id] = hit["created_at_i"]
-            if mention.external_id not in seen and self.matches(mention.text):
+            if mention.external_id not in seen and self.matches_mention(mention):
                 fresh.setdefault(mention.external_id, mention)
         newest, keep = advance_window(newest, seen, window, OVERLAP_S)
         next_state = {"since": newest, "seen": keep} if newest is not None else {}
@@ -89,11 +97,14 @@ class HackerNewsSource(Source):
         return hits
 
     def mention(self, hit: dict[str, Any]) -> IncomingMention:
+        link = None
         if hit.get("comment_text"):
+            # A comment's ``story_url`` is its story's link, not something the comment says.
             text = html_to_text(str(hit["comment_text"]))
         else:
             parts = [str(hit.get("title") or ""), html_to_text(str(hit.get("story_text") or ""))]
             text = "\n\n".join(p for p in parts if p)
+            link = _web_link(hit.get("url"))
         return IncomingMention(
             source=self.name,
             external_id=str(hit["objectID"]),
@@ -103,6 +114,7 @@ class HackerNewsSource(Source):
             created_at=datetime.fromtimestamp(int(hit["created_at_i"]), UTC),
             language=None,
             raw=as_raw(hit),
+            link=link,
         )
 
     async def check(self, http: Http) -> str:
@@ -121,3 +133,11 @@ def _is_hit(value: Any) -> bool:
         and isinstance(value.get("objectID"), str | int)
         and isinstance(value.get("created_at_i"), int)
     )
+
+
+def _web_link(value: Any) -> str | None:
+    """A story's ``url`` if it is a web address (null for Ask HN and text posts)."""
+    if not isinstance(value, str):
+        return None
+    link = value.strip()
+    return link if link.lower().startswith(("http://", "https://")) else None

@@ -1,22 +1,28 @@
 """The detail pane: everything about the selected mention, built as ``rich.text.Text``.
 
+The mention's text comes first, so it is in view at 80x24 however much is known about it;
+the metadata, the score, and the history follow. Every time is shown as ``stamp`` shows
+times, and every age is relative to when the pane was last drawn (the app redraws it
+regularly, so ages stay current).
+
 Nothing from a mention is ever parsed as markup: every value is appended as plain text after
-``for_display`` has neutralized control, escape and bidi characters.
+``for_display`` (the text) or ``one_line`` (every labelled field, which stays on its one line)
+has neutralized line breaks, control, escape, bidi and other invisible characters.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.core.format import MARKS, age, until
-from tui.core.model import Mention, iso, utcnow
-from tui.core.text import for_display, truncate
+from tui.core.format import MARKS, ago, event_detail, stamp, until
+from tui.core.model import Mention, Snapshot, utcnow
+from tui.core.text import for_display, one_line, truncate
 
 _HEAD = "bold"
 _DIM = "dim"
@@ -25,7 +31,7 @@ _DIM = "dim"
 def _line(label: str, value: str, style: str = "") -> Text:
     text = Text()
     text.append(f"{label:<9} ", _DIM)
-    text.append(for_display(value), style)
+    text.append(one_line(value), style)
     return text
 
 
@@ -33,16 +39,19 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", _HEAD)
 
 
-def _time(moment: object) -> str:
-    return iso(moment).replace("T", " ")[:19] + "Z" if moment else ""  # type: ignore[arg-type]
+def _time(moment: datetime | None) -> str:
+    return stamp(moment) if moment else ""
 
 
-def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -> Group:
-    """The pane's content; ``palette`` maps labels (and "negative"/"positive" weights) to colors."""
+def render_mention(
+    mention: Mention, palette: Mapping[str, str] | None = None, now: datetime | None = None
+) -> Group:
+    """The pane's content; ``palette`` maps labels (and "negative"/"positive" weights) to colors;
+    ages are relative to ``now`` (default: the current time)."""
     palette = palette or {}
-    now = utcnow()
+    now = now or utcnow()
     label = mention.effective_label
-    parts: list[Text] = []
+    parts: list[Text] = [Text(for_display(truncate(mention.text)) or "(empty)"), Text()]
     heading = Text()
     heading.append(MARKS[label], f"bold {palette.get(label, '')}".strip())
     if mention.operator_label:
@@ -55,14 +64,12 @@ def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -
     parts.append(_line("source", f"{mention.source}  #{mention.id}  ({mention.external_id})"))
     if mention.url:
         parts.append(_line("url", mention.url, "underline"))
-    parts.append(
-        _line("posted", f"{_time(mention.created_at)}  ({age(mention.created_at, now)} ago)")
-    )
+    if mention.link:
+        parts.append(_line("links to", mention.link, "underline"))
+    parts.append(_line("posted", f"{ago(mention.created_at, now)} · {_time(mention.created_at)}"))
     parts.append(_line("collected", _time(mention.collected_at)))
     if mention.language:
         parts.append(_line("language", mention.language))
-    parts.append(Text())
-    parts.append(Text(for_display(truncate(mention.text)) or "(empty)"))
 
     score = Text()
     score.append("\n")
@@ -77,7 +84,7 @@ def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -
         for index, reason in enumerate(mention.score.reasons[:12]):
             if index:
                 reasons.append(", ")
-            reasons.append(for_display(reason.term))
+            reasons.append(one_line(reason.term))
             tone = palette.get("negative" if reason.weight < 0 else "positive", "")
             reasons.append(f" {reason.weight:+.2f}", tone)
         parts.append(reasons)
@@ -91,36 +98,53 @@ def render_mention(mention: Mention, palette: Mapping[str, str] | None = None) -
     if mention.versions:
         parts.append(_section(f"Earlier versions ({len(mention.versions)})"))
         for version in mention.versions:
-            parts.append(_line(_time(version.replaced_at)[11:16], first_words(version.text)))
+            parts.append(_line(_time(version.replaced_at), first_words(version.text)))
     if mention.snapshots:
         parts.append(_section(f"Snapshots ({len(mention.snapshots)})"))
         for snap in mention.snapshots:
-            page = "no URL"
-            if snap.url:
-                page = "page: fetching…"
-                if snap.fetched:
-                    page = (
-                        f"page: HTTP {snap.fetch_status}, {snap.page_size or 0:,} B"
-                        if snap.fetch_status
-                        else f"page: failed ({snap.fetch_error})"
-                    )
+            page = page_state(snap, now)
             parts.append(
-                _line(_time(snap.taken_at)[5:16], f"{snap.by}  sha256 {snap.sha256[:16]}…  {page}")
+                _line(_time(snap.taken_at), f"{snap.by}  sha256 {snap.sha256[:16]}…  {page}")
             )
     if mention.drafts:
         parts.append(_section("Drafts"))
-        for draft in mention.drafts:
-            parts.append(_line(draft.by, f"({_time(draft.updated_at)[5:16]}) {draft.text}"))
+        for draft in mention.drafts:  # a draft keeps its own lines, indented under its author
+            parts.append(_line(draft.by, _time(draft.updated_at)))
+            body = for_display(truncate(draft.text, 2_000))
+            parts.append(Text("\n".join(f"  {line}" for line in body.splitlines()) or "  (empty)"))
     if mention.events:
         parts.append(_section("History"))
         for event in mention.events:
             parts.append(
                 _line(
-                    _time(event.at)[5:16],
-                    f"{event.by} {event.action} {_event_detail(event.detail)}".rstrip(),
+                    _time(event.at),
+                    f"{event.who} {event.action} {event_detail(event.detail)}".rstrip(),
                 )
             )
     return Group(*parts)
+
+
+def page_state(snap: Snapshot, now: datetime) -> str:
+    """Where the fetch of a snapshot's page stands: pending (which attempt, when), fetching,
+    fetched (HTTP status, size) or failed (after how many attempts, and why)."""
+    attempts = snap.fetch_attempts
+    state = snap.fetch_state
+    if state is None:
+        return "no URL"
+    if state == "fetched":
+        text = f"page: HTTP {snap.fetch_status}, {snap.page_size or 0:,} B"
+        if attempts > 1:
+            text += f" (attempt {attempts})"
+        return text + (f"; {snap.fetch_error}" if snap.fetch_error else "")
+    if state == "failed":
+        reason = snap.fetch_error or (f"HTTP {snap.fetch_status}" if snap.fetch_status else "")
+        plural = "s" if attempts != 1 else ""
+        return f"page: failed after {attempts} attempt{plural}: {reason}".rstrip(": ")
+    if state == "fetching":
+        return f"page: fetching (attempt {attempts})"
+    when = f", next try {until(snap.next_fetch, now)}" if snap.next_fetch else ""
+    last = f"; last: {snap.fetch_error}" if snap.fetch_error else ""
+    return f"page: pending (attempt {attempts + 1}{when}){last}"
 
 
 def first_words(text: str, limit: int = 120) -> str:
@@ -128,18 +152,12 @@ def first_words(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _event_detail(detail: str) -> str:
-    try:
-        value = json.loads(detail)
-    except ValueError:
-        return detail
-    if isinstance(value, dict):
-        return " ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
-    return str(value)
-
-
 class DetailPane(VerticalScroll):
-    """Scrollable; shows ``render_mention`` of the selected mention."""
+    """Scrollable; shows ``render_mention`` of the selected mention.
+
+    A newly selected mention starts at the top of the pane; a refresh of the mention already
+    shown (another operator's tag, a redraw for the ages) keeps the operator's scroll position.
+    """
 
     DEFAULT_CSS = """
     DetailPane { padding: 0 1; }
@@ -150,9 +168,15 @@ class DetailPane(VerticalScroll):
 
     plain = ""
     """The pane's text as shown, without styles (for tests and copying)."""
+    mention: Mention | None = None
+    """The mention shown, or None."""
 
     def show(self, mention: Mention | None) -> None:
         body = self.query_one("#detail-body", Static)
+        shown = self.mention
+        self.mention = mention
+        if mention is None or shown is None or mention.id != shown.id:
+            self.scroll_home(animate=False, immediate=True)
         if mention is None:
             self.plain = ""
             body.update(Text("Select a mention to see it here.", _DIM))
@@ -167,3 +191,8 @@ class DetailPane(VerticalScroll):
             content = render_mention(mention, palette)
             self.plain = "\n".join(part.plain for part in content.renderables)  # type: ignore[attr-defined]
             body.update(content)
+
+    def refresh_ages(self) -> None:
+        """Draw the mention shown again, so its ages are relative to now."""
+        if self.mention is not None:
+            self.show(self.mention)

@@ -73,6 +73,9 @@ class Terminal:
                 raise AssertionError(f"the screen never matched; it shows:\n{screen}")
             time.sleep(0.1)
 
+    def resize(self, width: int, height: int) -> None:
+        self._tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
+
     def pid(self) -> int:
         return int(self._tmux("list-panes", "-t", "t", "-F", "#{pane_pid}").split()[0])
 
@@ -145,8 +148,8 @@ def test_demo_triage_session_then_kill_9_loses_nothing(terminal, tmp_path: Path)
     term.keys("f")
     term.wait_for(lambda s: "Follow up when?" in s)
     term.type("2h")
-    term.keys("Enter")
-    term.wait_for(lambda s: "→ due " in s)  # the prompt confirms the time and moves to the note
+    term.wait_for(lambda s: "→ due " in s)  # the prompt previews the time as it is typed
+    term.keys("Tab")
     term.type("check the refund")
     term.keys("Enter")
     term.wait_for(lambda s: "Follow-up set" in s)
@@ -214,3 +217,125 @@ def test_bad_database_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr
+
+
+BURST_MENTIONS = [
+    ("mastodon", "m1", "ann", "Parcel lost, want a refund"),
+    ("bluesky", "b1", "bob", "Driver was lovely today"),
+    ("reddit", "r1", "cat", "Cut-off time for pickups?"),
+    ("mastodon", "m2", "dan", "Charged twice again"),
+    ("hackernews", "h1", "eve", "Their API is down"),
+]
+
+
+@pytest.fixture
+def burst_db(tmp_path: Path) -> Path:
+    """A database filled by the real ``triage import``, newest mention (eve) on top."""
+    import json
+
+    db = tmp_path / "burst.db"
+    data = tmp_path / "burst.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "source": source,
+                    "external_id": external_id,
+                    "author": author,
+                    "text": text,
+                    "created_at": f"2026-11-30T10:0{n}:00Z",
+                }
+            )
+            + "\n"
+            for n, (source, external_id, author, text) in enumerate(BURST_MENTIONS)
+        )
+    )
+    done = subprocess.run(
+        [str(TRIAGE), "import", str(data), "--db", str(db)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def ids_by_author(db: Path) -> dict[str, int]:
+    return dict(rows(db, "SELECT author, id FROM mentions"))
+
+
+def test_whole_key_sequences_sent_at_once_land_where_meant(terminal, burst_db: Path) -> None:
+    """Every prompt, each driven by one ``send-keys`` call holding the whole sequence, the way
+    a laggy SSH link or a paste delivers it."""
+    db = burst_db
+    ids = ids_by_author(db)
+    term = terminal("--db", str(db), width=80, height=24)
+    term.wait_for(lambda s: "eve" in s and "total" in s)
+
+    term.keys("t", "zz", "Enter", "j", "t", "q", "Enter")  # tag, move, tag again
+    eventually(lambda: len(rows(db, "SELECT * FROM mention_tags")) == 2)
+    assert sorted(rows(db, "SELECT tag, mention_id FROM mention_tags")) == [
+        ("q", ids["dan"]),
+        ("zz", ids["eve"]),
+    ]
+    assert term.alive()  # the "q" was a tag, not a quit
+
+    term.keys("/", "refund", "Enter", "d")  # search, back to the list, act on the result
+    eventually(lambda: rows(db, "SELECT author FROM mentions WHERE status='done'") == [("ann",)])
+    term.wait_for(lambda s: "search:refund" in s)
+    term.keys("x")  # clear filters
+    term.wait_for(lambda s: "search:" not in s and "eve" in s)
+
+    term.keys("g", "f", "2h", "Enter", "j", "f", "30m", "Tab", "call back", "Enter")
+    eventually(lambda: len(rows(db, "SELECT * FROM follow_ups")) == 2)
+    assert sorted(rows(db, "SELECT mention_id, note FROM follow_ups")) == sorted(
+        [(ids["eve"], ""), (ids["dan"], "call back")]
+    )
+
+    term.keys("g", "r", "Sorry about that, checking now", "C-s", "j", "j", "o")
+    eventually(lambda: rows(db, "SELECT mention_id, text FROM drafts") == [
+        (ids["eve"], "Sorry about that, checking now")
+    ])
+    eventually(
+        lambda: rows(db, "SELECT author FROM mentions WHERE operator_label IS NOT NULL")
+        == [("cat",)]
+    )
+
+    term.keys("F", "Enter", "?", "j")  # the filter dialog applies on Enter; help opens
+    term.wait_for(lambda s: "Keys (remap" in s)
+    term.keys("Escape")
+    term.wait_for(lambda s: "Keys (remap" not in s)
+    term.keys("H")
+    term.wait_for(lambda s: "r refresh · escape close" in s)
+    term.keys("Escape")
+    term.wait_for(lambda s: "r refresh · escape close" not in s)  # (ESC q at once reads as alt+q)
+    term.keys("q")
+    eventually(lambda: not term.alive())
+
+
+def test_reply_text_survives_kill_9_while_typing(terminal, burst_db: Path) -> None:
+    db = burst_db
+    term = terminal("--db", str(db), width=80, height=24)
+    term.wait_for(lambda s: "eve" in s and "total" in s)
+    term.keys("r", "Half a reply, never saved by hand")
+    term.wait_for(lambda s: "never saved by hand" in s)
+    eventually(
+        lambda: rows(db, "SELECT text FROM drafts") == [("Half a reply, never saved by hand",)],
+        timeout=8,
+    )
+    os.kill(term.pid(), signal.SIGKILL)
+    eventually(lambda: not term.alive())
+    assert rows(db, "SELECT text FROM drafts") == [("Half a reply, never saved by hand",)]
+
+
+def test_layout_follows_resizes_both_ways(terminal, burst_db: Path) -> None:
+    term = terminal("--db", str(burst_db), width=80, height=24)
+    term.wait_for(lambda s: "eve" in s and "total" in s)
+
+    def beside(screen: str) -> bool:  # the detail pane's border runs down the middle
+        return sum("│" in line[60:] for line in screen.splitlines()[2:12]) >= 8
+
+    assert not beside(term.screen())
+    term.resize(160, 30)
+    term.wait_for(beside)
+    term.resize(100, 30)
+    term.wait_for(lambda s: not beside(s))
+    term.resize(150, 40)
+    term.wait_for(beside)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from textual.geometry import Region
 from textual.widgets import Input, Select, TextArea
 
 from tests.ui.conftest import NEG, seed, settle, wait_until
@@ -13,7 +14,7 @@ from tui.core.model import IncomingMention
 from tui.store import Store
 from tui.ui.app import TriageApp
 from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.prompts import ConfirmScreen
+from tui.ui.screens.prompts import ChoiceScreen
 from tui.ui.screens.reply import ReplyEditor
 from tui.ui.widgets.detail import DetailPane
 
@@ -21,6 +22,10 @@ from tui.ui.widgets.detail import DetailPane
 def db_rows(db_path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db_path) as conn:
         return conn.execute(sql).fetchall()
+
+
+def status_text(app: TriageApp) -> str:
+    return str(app.query_one("#status").render())
 
 
 def detail_text(app: TriageApp) -> str:
@@ -108,17 +113,24 @@ async def test_snapshot_stores_text_hash_and_fetches_the_page(
 
 
 async def test_snapshot_of_a_dead_link_records_the_failure(make_app, db_path: Path) -> None:
+    """A network error is worth retrying: the snapshot is kept, the failed attempt recorded,
+    and the fetch stays queued for the next try (shown in the detail pane)."""
     rows = [("bluesky", "bob", "Gone", NEG, "http://127.0.0.1:9/nothing-listens-here")]
     app = await make_app(Config(brand="Acme", snapshot_fetch_private=True), rows=rows)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("s")
         await wait_until(
-            lambda: db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 1, pilot
+            lambda: db_rows(db_path, "SELECT attempts FROM snapshot_fetches") == [(1,)], pilot
         )
-        status, error = db_rows(db_path, "SELECT status, error FROM snapshot_pages")[0]
-        assert status is None and "ConnectError" in error
+        await wait_until(
+            lambda: db_rows(db_path, "SELECT state FROM snapshot_fetches") == [("pending",)], pilot
+        )
+        (error,) = db_rows(db_path, "SELECT last_error FROM snapshot_fetches")[0]
+        assert "ConnectError" in error
+        assert db_rows(db_path, "SELECT count(*) FROM snapshot_pages")[0][0] == 0
         assert db_rows(db_path, "SELECT count(*) FROM snapshots")[0][0] == 1
+        await wait_until(lambda: "page: pending (attempt 2, next try in" in detail_text(app), pilot)
 
 
 async def test_snapshot_never_fetches_a_private_address_by_default(
@@ -153,16 +165,16 @@ async def test_reply_editor_template_save_and_discard(make_app, db_path: Path) -
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert db_rows(db_path, "SELECT mention_id, by, text FROM drafts") == [(4, "tester", text)]
-        # Reopening loads the saved draft; unsaved edits ask before they are discarded.
+        # Reopening loads the saved draft; closing with changes asks, and keeping is the default.
         await pilot.press("r")
         await settle(app, pilot)
         assert app.screen.query_one(TextArea).text == text
         await pilot.press("x", "escape")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("escape")  # back to the reply
         assert isinstance(app.screen, ReplyEditor)
-        await pilot.press("escape", "y")
+        await pilot.press("escape", "d")  # discard the changes: the draft as it was
         await settle(app, pilot)
         assert not isinstance(app.screen, ReplyEditor)
         assert db_rows(db_path, "SELECT text FROM drafts") == [(text,)]
@@ -269,7 +281,7 @@ async def test_help_lists_every_key_and_quit(make_app) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        described = {text for _, text in app.screen.rows}
+        described = {row.description for row in app.screen.rows}
         assert {
             "Tag",
             "Snapshot",
@@ -277,13 +289,14 @@ async def test_help_lists_every_key_and_quit(make_app) -> None:
             "Follow-up",
             "Done",
             "Search",
-            "Negatives",
+            "Open negatives",
             "Quit",
             "Down",
             "Top",
         } <= described
-        assert ("1", "Quick tag 1: #complaint") in app.screen.rows
-        assert ("9", "Quick tag 9: (none set)") in app.screen.rows
+        rows = [row[1:3] for row in app.screen.rows]
+        assert ("1", "Quick tag 1: #complaint") in rows
+        assert ("9", "Quick tag 9: (none set)") in rows
         await pilot.press("escape", "q")
         await pilot.pause()
     assert app.return_code == 0
@@ -468,14 +481,64 @@ async def test_a_burst_at_the_top_shows_at_the_top_and_keeps_the_selection(
         mentions = app.mentions
         assert mentions.current == selected and mentions.top == 0
         assert mentions.cursor >= mentions.size.height  # below the view, still selected
+        # ...and the status line says where it went
+        below = mentions.cursor - mentions.size.height + 1
+        await wait_until(
+            lambda: f"selected: ↓ {below} below the view" in status_text(app), pilot, timeout=3
+        )
         more = [IncomingMention("reddit", "more", "more arrivals", "y")]
         await other.add_mentions(more, [NEG])
         await wait_until(lambda: mentions.shown()[0].text == "more arrivals", pilot, timeout=3)
         await pilot.press("k")  # the selection comes back into view, one row up
         await settle(app, pilot)
+        assert "selected:" not in status_text(app)
         assert mentions.top > 0
         assert mentions.top <= mentions.cursor < mentions.top + mentions.size.height
         after = [IncomingMention("reddit", "after", "after the burst", "z")]
         await other.add_mentions(after, [NEG])
         await wait_until(lambda: mentions.new_count == 1, pilot, timeout=3)
         await other.close()
+
+
+async def test_filter_dialog_at_80x24_shows_every_value_and_enter_applies(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("F")
+        await settle(app, pilot)
+        dialog = app.screen
+        status = dialog.query_one("#status", Select)
+        status.value = "new"
+        dialog.query_one("#source", Select).value = "mastodon"
+        await settle(app, pilot)
+        box = dialog.query_one(".dialog").region
+        for widget_id in ("tag", "status", "source", "negative", "due", "apply", "clear"):
+            region = dialog.query_one(f"#{widget_id}").region
+            assert region.height >= 1 and box.contains_region(region), widget_id
+        shown = " ".join(str(dialog.query_one(f"#{w}", Select).selection) for w in ("status",))
+        assert "new" in shown
+        # space opens a drop-down right under its control
+        dialog.query_one("#tag", Select).focus()
+        await pilot.press("space")
+        await settle(app, pilot)
+        overlay = dialog.query_one("#tag", Select).query_one("SelectOverlay")
+        assert overlay.region.y == dialog.query_one("#tag").region.y + 1
+        await pilot.press("escape")
+        dialog.query_one("#due").focus()
+        await pilot.press("enter")  # Enter applies from any control
+        await settle(app, pilot)
+        assert len(app.screen_stack) == 1
+        assert [r.author for r in app.mentions.shown()] == ["dan", "ann"]
+        assert app.mentions.filter.status == "new"
+
+
+async def test_status_line_keeps_the_counts_when_narrow(make_app) -> None:
+    app = await make_app(Config(brand="A very long brand name that would push the counts off"))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(app, pilot)
+        await wait_until(lambda: "open neg" in status_text(app), pilot)
+        status = app.query_one("#status")
+        (strip,) = status.render_lines(Region(0, 0, status.size.width, 1))
+        shown = strip.text  # what the terminal shows, cut at 60 columns
+        assert shown.startswith(" ▼ 2 open neg · ◷ 0 due · 5 new · 5 total")
+        assert "counts off" not in shown  # the brand is what gets cut

@@ -133,9 +133,9 @@ async def test_a_run_of_actions_each_on_its_own_row(make_app, db_path: Path) -> 
         await burst(app, pilot, "d", "j", "d", "j", "1", "j", "j", "o")
         assert sorted(rows(db_path, "SELECT id FROM mentions WHERE status='done'")) == [(4,), (5,)]
         assert rows(db_path, "SELECT mention_id, tag FROM mention_tags") == [(3, "complaint")]
-        assert rows(db_path, "SELECT id, operator_label FROM mentions WHERE operator_label IS NOT NULL") == [
-            (1, "negative")
-        ]
+        assert rows(
+            db_path, "SELECT id, operator_label FROM mentions WHERE operator_label IS NOT NULL"
+        ) == [(1, "negative")]
 
 
 async def test_escape_from_the_reply_editor_asks_and_keys_after_it_answer(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import NEG, NEU, POS
+from tests.ui.conftest import NEG, NEU, POS, settle
 from tui.config import Config
 from tui.core.model import IncomingMention
 from tui.store import Store
@@ -85,10 +85,7 @@ def snapshot_app(frozen: None, db_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 def test_main_screen_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
@@ -144,3 +141,48 @@ def test_tag_prompt(snap_compare, snapshot_app) -> None:  # type: ignore[no-unty
         await _settle(pilot)
 
     assert snap_compare(snapshot_app(), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_filter_dialog_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    """F at 80x24: every control on one row with its value (any tag, any status, any source),
+    both check boxes, the Apply and Clear buttons and the key hint, all inside the dialog."""
+    assert snap_compare(
+        snapshot_app(), press=["F"], terminal_size=(80, 24), run_before=_settle
+    )
+
+
+def test_follow_up_prompt_previews_the_time(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    """f then "2h": the prompt previews the due time under the fields (Enter would set it)."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("f", "2", "h")
+        await _settle(pilot)
+
+    assert snap_compare(snapshot_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_reply_close_asks_and_keeps_by_default(snap_compare, snapshot_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """escape in a changed reply: "Keep this reply as your draft?" with "Keep the draft (k)"
+    highlighted first, then "Discard the changes (d)", and the escape hint."""
+    monkeypatch.setattr("tui.ui.screens.reply.AUTOSAVE_SECONDS", 3600)  # a stable screen
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("r")
+        await _settle(pilot)
+        await pilot.press(*"We are on it", "escape")
+        await _settle(pilot)
+
+    assert snap_compare(snapshot_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_layout_after_resizing_to_wide(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    """Opened at 80x24 and resized to 150x36: the detail pane has moved beside the list."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.resize_terminal(150, 36)
+        await _settle(pilot)
+
+    assert snap_compare(snapshot_app(), terminal_size=(80, 24), run_before=run_before)

@@ -9,30 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingError, BindingType, InvalidBinding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from tui.config import Config, config_error
+from tui.config import Config, ConfigError, KeySlot, keymap_problems
 from tui.core.model import Counts, Filter, Label, Row
-from tui.core.templates import CHAR_LIMITS
-from tui.core.text import for_display
+from tui.core.templates import CHAR_LIMITS, reply_length
+from tui.core.text import one_line
 from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
 from tui.ui.keys import OrderedKeysApp
 from tui.ui.screens.health import HealthScreen
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.prompts import FilterScreen, FollowUpPrompt, FollowUpRequest, TagPrompt
+from tui.ui.screens.help import HelpRow, HelpScreen
+from tui.ui.screens.prompts import (
+    Choice,
+    ChoiceScreen,
+    FilterScreen,
+    FollowUpPrompt,
+    FollowUpRequest,
+    TagPrompt,
+)
 from tui.ui.screens.reply import ReplyEditor
 from tui.ui.widgets.detail import DetailPane
 from tui.ui.widgets.mention_list import MentionList
@@ -40,6 +49,10 @@ from tui.ui.widgets.mention_list import MentionList
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
+WIDE_COLUMNS = 140
+"""From this width on, the detail pane sits beside the list."""
+AGE_SECONDS = 15.0
+"""How often the ages on screen (the detail pane's, the list's) are redrawn against the clock."""
 
 _LABEL_CYCLE: tuple[Label | None, ...] = ("negative", "neutral", "positive", None)
 
@@ -54,6 +67,12 @@ def _quick_tag_bindings() -> list[BindingType]:
 class TriageApp(OrderedKeysApp[None]):
     CSS_PATH = "app.tcss"
     TITLE = "mention-triage"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (WIDE_COLUMNS, "-wide"),
+    ]
+    """The screen's class follows its width on every resize: ``-wide`` puts the detail pane
+    beside the list (app.tcss), ``-narrow`` under it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "tag", "Tag", id="tag"),
@@ -65,7 +84,7 @@ class TriageApp(OrderedKeysApp[None]):
         Binding("d", "toggle_done", "Done", id="done"),
         Binding("o", "override_label", "Label", show=False, id="override_label"),
         Binding("slash", "search", "Search", id="search"),
-        Binding("n", "negatives", "Negatives", id="negatives"),
+        Binding("n", "negatives", "Open negatives", id="negatives"),
         Binding("F", "filter", "Filter", id="filter"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="clear_filters"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
@@ -84,6 +103,7 @@ class TriageApp(OrderedKeysApp[None]):
         demo_seed: int | None = None,
         demo_backlog: int = 60,
         collect: bool = True,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
@@ -93,6 +113,8 @@ class TriageApp(OrderedKeysApp[None]):
         self.demo_seed = demo_seed
         self.demo_backlog = demo_backlog
         self.collect = collect
+        self.read_only = read_only
+        """Browse, search and read only: every action is refused, nothing feeds the store."""
         self.counts: Counts | None = None
         self.lease_text = ""
         self._data_version = -1
@@ -119,6 +141,11 @@ class TriageApp(OrderedKeysApp[None]):
             return
         if self.config.keys:
             self.set_keymap(dict(self.config.keys))
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(number, self._hang_up)
         mentions = MentionList(self.store, id="list")
         await self.query_one(Placeholder).remove()
         await self.query_one("#main").mount(mentions, before=0)
@@ -127,8 +154,15 @@ class TriageApp(OrderedKeysApp[None]):
         self._data_version = await self.store.data_version()
         self.set_interval(POLL_SECONDS, self._poll_store)
         self.set_interval(COUNTS_SECONDS, self._refresh_counts)
+        self.set_interval(AGE_SECONDS, self._refresh_ages)
         self._refresh_counts()
-        self._apply_width()
+        if self.read_only:  # no demo stream, no collector, no page fetches: they all write
+            self.notify(one_line(self._read_only_message()), timeout=10, markup=False)
+        else:
+            self._start_feeders()
+
+    def _start_feeders(self) -> None:
+        """The demo stream or the collector, and the page fetches."""
         if self.demo_rate is not None:
             self.run_worker(
                 self.runtime.run_demo(
@@ -139,16 +173,49 @@ class TriageApp(OrderedKeysApp[None]):
             )
         if self.collect and self.runtime.collects:
             self.run_worker(self.runtime.run_collector(), group="collector", exit_on_error=False)
+        self.runtime.start_pages()
 
     async def _open(self) -> Store:
-        store = await Store.open(self.db_path, self.operator)
+        store = await Store.open(self.db_path, self.operator, read_only=self.read_only)
         self._stores.append(store)
         return store
 
     async def action_quit(self) -> None:
-        """Let the feeders store the batch in hand (they watch ``stop``), then exit."""
+        """Ask first if a reply is being written; store it, let the feeders store the batch in
+        hand (they watch ``stop``), then exit."""
+        editors = [s for s in self.screen_stack if isinstance(s, ReplyEditor)]
+        if any(editor.unsaved for editor in editors) and not isinstance(self.screen, ChoiceScreen):
+
+            async def decided(answer: str | None) -> None:
+                if answer is not None:
+                    await self._quit(keep=answer == "save")
+
+            await self.push_screen(
+                ChoiceScreen(
+                    "A reply is open with changes. Quit?",
+                    [
+                        Choice("s", "Save it as the draft and quit", "save"),
+                        Choice("d", "Discard the changes and quit", "discard"),
+                    ],
+                    cancel="back to the reply",
+                ),
+                decided,
+            )
+            return
+        await self._quit(keep=True)
+
+    async def _quit(self, *, keep: bool) -> None:
+        for editor in [s for s in self.screen_stack if isinstance(s, ReplyEditor)]:
+            text = None if keep else editor.opened_with
+            with contextlib.suppress(StoreError, KeyError, ValueError):
+                await editor.store_text(text, record=True)
         await self._stop_feeders()
         self.exit()
+
+    def _hang_up(self) -> None:
+        """The terminal went away (SIGHUP: a dropped SSH session) or SIGTERM: keep every open
+        reply as a draft and exit."""
+        self.run_worker(self._quit(keep=True), group="quit", exit_on_error=False)
 
     async def _stop_feeders(self) -> None:
         self.runtime.stop.set()
@@ -176,17 +243,11 @@ class TriageApp(OrderedKeysApp[None]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self.notify(
-                f"{event.worker.group or 'background task'} stopped: {error}",
+                one_line(f"{event.worker.group or 'background task'} stopped: {error}"),
                 severity="error",
                 timeout=15,
                 markup=False,
             )
-
-    def on_resize(self) -> None:
-        self._apply_width()
-
-    def _apply_width(self) -> None:
-        self.query_one("#main").set_class(self.size.width >= 140, "wide")
 
     @property
     def mentions(self) -> MentionList:
@@ -202,6 +263,12 @@ class TriageApp(OrderedKeysApp[None]):
             self._refresh_counts()
             self._show_detail(self.mentions.current)
 
+    def _refresh_ages(self) -> None:
+        """Redraw what shows ages (no store read: the mention shown is redrawn as it is)."""
+        self.query_one(DetailPane).refresh_ages()
+        for mentions in self.query(MentionList):  # none until the store is open
+            mentions.refresh()
+
     @work(exclusive=True, group="counts", exit_on_error=False)
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
@@ -215,22 +282,31 @@ class TriageApp(OrderedKeysApp[None]):
         self._render_status()
 
     def _render_status(self) -> None:
+        """One row, most important first, so a narrow terminal cuts the least useful part:
+        open negatives, due follow-ups, new and total counts, arrivals above the view, where
+        the selection went, the filter, the collector holder, and last the brand."""
         status = Text(no_wrap=True, overflow="ellipsis")
-        status.append(f" {for_display(self.config.brand)} ", "bold reverse")
+        if self.read_only:  # first, so a narrow terminal never cuts it
+            status.append(" read-only │", "bold reverse")
         counts = self.counts
         if counts is not None:
-            status.append(f" {counts.total:,} total · ")
+            status.append(f" ▼ {counts.negative_open:,} open neg", "bold")
+            status.append(f" · ◷ {counts.follow_ups_due:,} due · ")
             status.append(f"{counts.new:,} new", "bold")
-            status.append(" · ")
-            status.append(f"▼ {counts.negative_open:,} neg", "bold")
-            status.append(f" · ◷ {counts.follow_ups_due:,} due")
+            status.append(f" · {counts.total:,} total")
         mentions = self.mentions
         if mentions.new_count:
             status.append(f" │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
+        offscreen = mentions.offscreen
+        if offscreen:
+            where = f"↓ {offscreen:,} below" if offscreen > 0 else f"↑ {-offscreen:,} above"
+            status.append(f" │ selected: {where} the view", "bold")
+        # Every name here is made single-line: the status line must stay one row.
         if mentions.filter.active:
-            status.append(f" │ {for_display(mentions.filter.describe())}", "italic")
+            status.append(f" │ {one_line(mentions.filter.describe())}", "italic")
         if self.lease_text:
-            status.append(f" │ {for_display(self.lease_text)}", "dim")
+            status.append(f" │ {one_line(self.lease_text)}", "dim")
+        status.append(f" │ {one_line(self.config.brand)} ", "bold")
         self.query_one("#status", Static).update(status)
 
     @on(MentionList.Highlighted)
@@ -245,7 +321,8 @@ class TriageApp(OrderedKeysApp[None]):
         self.query_one(DetailPane).show(mention)
 
     @on(MentionList.NewArrivals)
-    def _new_arrivals(self) -> None:
+    @on(MentionList.SelectionMoved)
+    def _list_moved(self) -> None:
         self._render_status()
 
     # -- operator actions ----------------------------------------------------------------------
@@ -256,18 +333,36 @@ class TriageApp(OrderedKeysApp[None]):
             self.notify("No mention selected.", severity="warning", timeout=2)
         return row
 
+    def _read_only_message(self) -> str:
+        reason = self.store.read_only_reason if self.read_only else ""
+        return f"Read-only: nothing can be changed here ({reason})"
+
+    def _refused(self) -> bool:
+        """In read-only mode, say so (one message for every action) and refuse."""
+        if self.read_only:
+            self.notify(
+                one_line(self._read_only_message()), severity="warning", timeout=5, markup=False
+            )
+        return self.read_only
+
     def _write(self, action: Callable[[], Awaitable[Any]], done: str | None = None) -> None:
-        """Run a store write off the key handler; report failures, refresh on success."""
+        """Run a store write off the key handler; report failures, refresh on success.
+        Every operator action goes through here; in read-only mode it is refused."""
+        if self._refused():
+            self.mentions.post_message(MentionList.DataChanged())  # undo what was shown
+            return
 
         async def run() -> None:
             try:
                 await action()
             except (StoreError, KeyError, ValueError) as error:
-                self.notify(f"Not saved: {error}", severity="error", timeout=8, markup=False)
+                self.notify(
+                    one_line(f"Not saved: {error}"), severity="error", timeout=8, markup=False
+                )
                 self.mentions.post_message(MentionList.DataChanged())
                 return
             if done:
-                self.notify(done, timeout=2, markup=False)  # may carry a tag name
+                self.notify(one_line(done), timeout=2, markup=False)  # may carry a tag name
             self._show_detail(self.mentions.current)
 
         self.run_worker(run(), group="writes", exit_on_error=False)
@@ -287,6 +382,8 @@ class TriageApp(OrderedKeysApp[None]):
             self._write(lambda: self.writer.add_tag(row.id, tag), f"Tagged #{tag}")
 
     async def action_tag(self) -> None:
+        if self._refused():
+            return
         row = self._selected()
         if row is None:
             return
@@ -319,6 +416,8 @@ class TriageApp(OrderedKeysApp[None]):
         self._write(snap)
 
     async def action_reply(self) -> None:
+        if self._refused():  # before the editor opens: a draft could not be saved
+            return
         row = self._selected()
         if row is None:
             return
@@ -326,6 +425,11 @@ class TriageApp(OrderedKeysApp[None]):
         if mention is None:
             return
         mine = [d.text for d in mention.drafts if d.by == self.operator]
+
+        async def save(text: str, record: bool) -> None:
+            await self.writer.save_draft(row.id, text, event=record)
+            self._show_detail(self.mentions.current)
+
         editor = ReplyEditor(
             author=mention.author,
             text=mention.text,
@@ -334,19 +438,29 @@ class TriageApp(OrderedKeysApp[None]):
             limit=self.char_limit(mention.source),
             brand=self.config.brand,
             operator=self.operator,
+            save=save,
+            count=partial(reply_length, self.source_kind(mention.source)),
         )
+        opened_with = editor.opened_with
 
-        def saved(text: str | None) -> None:
-            if text is not None:
-                self._write(lambda: self.writer.save_draft(row.id, text), "Draft saved")
+        def closed(text: str | None) -> None:
+            if text is not None and text != opened_with:
+                self.notify("Draft saved" if text else "Draft removed", timeout=2)
 
-        self.push_screen(editor, saved)
+        await self.push_screen(editor, closed)
+
+    def source_kind(self, source: str) -> str:
+        """The kind of the configured source named ``source`` (a demo or imported mention's
+        source name is taken as its kind: ``mastodon``, ``bluesky`` ...)."""
+        return next((s.kind for s in self.config.sources if s.name == source), source)
 
     def char_limit(self, source: str) -> int | None:
-        kind = next((s.kind for s in self.config.sources if s.name == source), source)
+        kind = self.source_kind(source)
         return self.config.char_limits.get(kind, CHAR_LIMITS.get(kind))
 
     def action_follow_up(self) -> None:
+        if self._refused():
+            return
         row = self._selected()
         if row is None:
             return
@@ -457,21 +571,30 @@ class TriageApp(OrderedKeysApp[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_rows()))
 
-    def binding_rows(self) -> list[tuple[str, str]]:
-        """(keys, description) for every binding in force on the main screen."""
-        grouped: dict[tuple[int, str], tuple[list[str], str]] = {}
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            description = binding.description or binding.action
-            if binding.action.startswith("quick_tag("):
-                number = int(binding.action[len("quick_tag(") : -1])
-                tags = self.config.quick_tags
-                tag = f"#{tags[number - 1]}" if number <= len(tags) else "(none set)"
-                description = f"{description}: {tag}"
-            keys, _ = grouped.setdefault((id(active.node), binding.action), ([], description))
-            keys.append(self.get_key_display(binding) if binding.key == key else key)
-        rows = [(", ".join(dict.fromkeys(keys)), text) for keys, text in grouped.values()]
-        return sorted(rows, key=lambda r: r[1].lower())
+    def binding_rows(self) -> list[HelpRow]:
+        """Every binding, on the main screen and in the reply editor, with the keys in force
+        (after the config's ``[keys]``) and its id; the reply editor's after the main screen's."""
+        rows: list[HelpRow] = []
+        keymap = dict(self.config.keys)
+        for scope in KEY_SCOPES:
+            lines = []
+            for bound in _bound_keys():
+                if bound.scope != scope or not bound.listed or bound.binding.system:
+                    continue
+                binding = bound.binding
+                description = binding.description or binding.action.replace("_", " ")
+                if binding.action.startswith("quick_tag("):
+                    number = int(binding.action[len("quick_tag(") : -1])
+                    tags = self.config.quick_tags
+                    tag = f"#{tags[number - 1]}" if number <= len(tags) else "(none set)"
+                    description = f"{description}: {tag}"
+                keys = bound.keys
+                if binding.id and binding.id in keymap:
+                    keys = _key_names(keymap[binding.id])
+                shown = ", ".join(self.get_key_display(binding.with_key(key)) for key in keys)
+                lines.append(HelpRow(scope, shown, description, binding.id or ""))
+            rows.extend(sorted(lines, key=lambda r: r.description.lower()))
+        return rows
 
     def action_health(self) -> None:
         self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
@@ -495,7 +618,11 @@ class TriageApp(OrderedKeysApp[None]):
                 self.action_override_label,
             ),
             ("Search", "Full-text search", self.action_search),
-            ("Negatives only", "Toggle showing only negative mentions", self.action_negatives),
+            (
+                "Open negatives",
+                "Toggle showing only open negatives (negative and not done)",
+                self.action_negatives,
+            ),
             ("Filter", "Filter by tag, status, source or due follow-ups", self.action_filter),
             ("Clear filters", "Show every mention", self.action_clear_filters),
             ("Follow-ups due", "Show mentions whose follow-up is due", self._due_filter),
@@ -509,27 +636,121 @@ class TriageApp(OrderedKeysApp[None]):
         self._apply_filter(Filter(follow_ups_due=True))
 
 
+KEY_SCOPES = ("main screen", "reply editor")
+"""Where bindings are in force. A modal screen's bindings replace the main screen's while it
+is open (Textual stops the binding chain at a modal screen), so the same key may do one thing
+in the list and another in the reply editor; only the app's priority bindings (quit on
+``ctrl+q``, the command palette) are in force everywhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    scope: str
+    binding: Binding
+    """The binding as declared (its first key), carrying its id, action and description."""
+    keys: tuple[str, ...]
+    """Its default keys, as key names."""
+    listed: bool = True
+    """Shown by ``?``: not for an app priority binding repeated in another scope (listed once,
+    on the main screen), nor for the reply text box's own editing keys."""
+
+
+def _bindings_of(owner: type) -> list[Binding]:
+    """``owner``'s bindings with the ones it inherits, one ``Binding`` per key."""
+    merged: list[Binding] = []
+    for base in reversed(owner.__mro__):
+        merged.extend(Binding.make_bindings(base.__dict__.get("BINDINGS", ())))
+    palette_bound = any(b.action in ("command_palette", "app.command_palette") for b in merged)
+    if issubclass(owner, App) and owner.ENABLE_COMMAND_PALETTE and not palette_bound:
+        palette = Binding(
+            owner.COMMAND_PALETTE_BINDING, "command_palette", "Command palette", priority=True
+        )
+        merged.extend(Binding.make_bindings([palette]))
+    return merged
+
+
+def _bound_keys() -> list[_Bound]:
+    """Every binding of the main screen (the app, the list) and of the reply editor."""
+    owners: dict[str, tuple[type, ...]] = {
+        "main screen": (TriageApp, Screen, MentionList),
+        "reply editor": (ReplyEditor, TextArea),
+    }
+    found: dict[tuple[str, str], _Bound] = {}
+    for scope, classes in owners.items():
+        for owner in classes:
+            for binding in _bindings_of(owner):
+                slot = (scope, binding.id or f"{owner.__name__}.{binding.action}")
+                if slot in found:
+                    bound = found[slot]
+                    found[slot] = replace(bound, keys=(*bound.keys, binding.key))
+                else:
+                    listed = owner is not TextArea  # the text box's editing keys
+                    found[slot] = _Bound(scope, binding, (binding.key,), listed)
+    for bound in [b for b in found.values() if b.scope == "main screen" and b.binding.priority]:
+        for scope in KEY_SCOPES[1:]:
+            found.setdefault(
+                (scope, bound.binding.id or f"App.{bound.binding.action}"),
+                replace(bound, scope=scope, listed=False),
+            )
+    return list(found.values())
+
+
+def _key_names(keys: str) -> tuple[str, ...]:
+    """A ``[keys]`` value as Textual's key names (``?`` -> ``question_mark``)."""
+    try:
+        return tuple(b.key for b in Binding.make_bindings([Binding(keys, "noop")]))
+    except (BindingError, InvalidBinding) as error:
+        raise ValueError(str(error)) from None
+
+
+def _printable_keys() -> frozenset[str]:
+    """Key names of the printable ASCII characters (``a``, ``S``, ``question_mark`` ...)."""
+    characters = [chr(code) for code in range(0x21, 0x7F) if chr(code) != ","]
+    names = {b.key for c in characters for b in Binding.make_bindings([Binding(c, "type")])}
+    return frozenset({*names, "space", "comma"})
+
+
+_PRINTABLE = _printable_keys()
+
+
+def _typed(key: str) -> bool:
+    """Whether a text box takes ``key`` as typing (so no binding on it can fire there)."""
+    return key in _PRINTABLE or (len(key) == 1 and key.isprintable())
+
+
+def key_slots() -> list[KeySlot]:
+    """The bindings a ``[keys]`` table is checked against: the app's and the list's on the main
+    screen; the reply editor's, its text box's (editing keys and typing) and the app's priority
+    ones in the reply editor."""
+    slots = []
+    for bound in _bound_keys():
+        binding = bound.binding
+        what = (binding.description or binding.action.replace("_", " ")).lower()
+        name = f"the {what} key (built in)"
+        if not bound.listed and not binding.priority:  # the reply text box's own
+            name = f"the reply text's {what} key"
+        slots.append(
+            KeySlot(bound.scope, bound.keys, binding.action, binding.id, "" if binding.id else name)
+        )
+    slots.append(KeySlot("reply editor", (), "type", name="typing in the reply", takes=_typed))
+    return slots
+
+
 def binding_ids() -> set[str]:
     """Every binding id a ``[keys]`` table may remap."""
-    return {
-        binding.id
-        for owner in (TriageApp, MentionList, ReplyEditor)
-        for binding in owner.BINDINGS
-        if isinstance(binding, Binding) and binding.id
-    }
+    return {slot.id for slot in key_slots() if slot.id}
+
+
+def keymap_errors(config: Config) -> list[ConfigError]:
+    """Each ``[keys]`` entry that is not a binding id or takes another binding's key."""
+    return keymap_problems(config, key_slots(), _key_names)
 
 
 def check_keymap(config: Config) -> None:
-    """``ConfigError`` naming the first ``[keys]`` entry that is not a binding id."""
-    known = binding_ids()
-    for name in config.keys:
-        if name not in known:
-            raise config_error(
-                config,
-                f"keys.{name}",
-                "unknown binding id",
-                f"valid ids are {', '.join(sorted(known))}",
-            )
+    """Raise the first ``keymap_errors`` (``triage`` and ``triage demo`` exit 2 with it)."""
+    problems = keymap_errors(config)
+    if problems:
+        raise problems[0]
 
 
 class Placeholder(Static):

@@ -10,10 +10,11 @@ burst runs as commands or lands in the wrong box.
 finished: the key is dispatched as Textual would, then a ``Settle`` message follows it along the
 same path (the focused widget, its ancestors, the screen, the app) and then once through the
 app's own queue. Every queue is first in, first out, so when ``Settle`` has come back, the key
-and whatever its handlers posted on that path have been handled. ``Settle`` makes at least two trips (the second one carries the
-messages the key caused, such as an Input's ``Submitted`` and the dismissal it leads to), and
-more while a trip sees the screen or the focus change, so a prompt that opens or closes has done
-so before the next key is looked at. Every prompt and screen gets this without doing anything.
+and whatever its handlers posted on that path have been handled. ``Settle`` makes at least two
+trips (the second one carries the messages the key caused, such as an Input's ``Submitted`` and
+the dismissal it leads to), and more while a trip sees the screen or the focus change, so a
+prompt that opens or closes has done so before the next key is looked at. Every prompt and
+screen gets this without doing anything.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,6 +16,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from tui.core.model import STATUSES, Filter, utcnow
+from tui.core.text import normalize_tag, one_line
 from tui.core.when import parse_when
 
 
@@ -43,10 +44,12 @@ class TagPrompt(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
-        tag = " ".join(event.value.split()).lower()
-        if not tag:
+        try:
+            tag = normalize_tag(event.value)  # "#Billing  Issue" -> "billing issue"
+        except ValueError as error:
+            message = str(error)
             self.query_one("#tag-error", Label).update(
-                Text("Type a tag name, or escape to cancel.")
+                Text(f"{message[:1].upper()}{message[1:]}, or escape to cancel.")
             )
             return
         self.dismiss(tag)
@@ -102,39 +105,85 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
             message.set_class(not quiet, "error")
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
-        message.update(Text(f"→ due {local}"))
+        message.update(Text(f"→ due {local} · Enter sets it · Tab: add a note"))
         message.set_class(False, "error")
         return due
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [
-        Binding("y", "dismiss(True)", "Yes"),
-        Binding("n,escape", "dismiss(False)", "No"),
-    ]
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    """The key that picks it (also shown on its button)."""
+    label: str
+    value: str
 
-    def __init__(self, question: str) -> None:
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with a few answers, each on a key and a button; ``escape`` answers None.
+
+    The first choice is the default: its button has focus, so Enter picks it. Put the choice
+    that keeps the operator's work first.
+    """
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, choices: list[Choice], *, cancel: str = "") -> None:
         super().__init__()
         self.question = question
+        self.choices = choices
+        self.cancel = cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="title")
+            yield Label(Text(self.question), classes="title")
             with Horizontal(classes="buttons"):
-                yield Button("Yes (y)", id="yes", variant="error")
-                yield Button("No (n)", id="no")
+                for index, choice in enumerate(self.choices):
+                    yield Button(
+                        Text(f"{choice.label} ({choice.key})"),
+                        id=f"choice-{index}",
+                        variant="primary" if index == 0 else "default",
+                        compact=True,
+                    )
+            hint = "Enter: the highlighted answer"
+            if self.cancel:
+                hint += f" · escape: {self.cancel}"
+            yield Label(hint, classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-0", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        for choice in self.choices:
+            if event.key == choice.key:
+                event.stop()
+                self.dismiss(choice.value)
+                return
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        index = int((event.button.id or "choice-0").removeprefix("choice-"))
+        self.dismiss(self.choices[index].value)
+
+
+class _Choice(Select[str], inherit_bindings=False):
+    """A drop-down that opens with space or an arrow, leaving Enter to apply the dialog."""
+
+    BINDINGS = [Binding("space,down,up", "show_overlay", "Show menu", show=False)]
+
+
+class _Check(Checkbox, inherit_bindings=False):
+    """A check box that toggles with space, leaving Enter to apply the dialog."""
+
+    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]
 
 
 class FilterScreen(ModalScreen[Filter | None]):
-    """Tag, status, source, negatives only, follow-ups due. Enter applies."""
+    """Tag, status, source, open negatives only, follow-ups due. Enter applies; space or an
+    arrow opens a drop-down and toggles a check box; Tab moves between them."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
-        Binding("ctrl+s", "apply", "Apply"),
+        Binding("enter,ctrl+s", "apply", "Apply"),
     ]
 
     def __init__(self, current: Filter, tags: list[str], sources: list[str]) -> None:
@@ -145,31 +194,29 @@ class FilterScreen(ModalScreen[Filter | None]):
 
     def compose(self) -> ComposeResult:
         current = self.current
-        with Vertical(classes="dialog"):
+
+        def choice(name: str, options: list[str], value: str | None) -> ComposeResult:
+            with Horizontal(classes="field"):
+                yield Label(name, classes="field-name")
+                yield _Choice(
+                    [(Text(one_line(option)), option) for option in options],
+                    prompt=f"any {name}",
+                    value=value or Select.NULL,
+                    id=name,
+                    compact=True,
+                )
+
+        with Vertical(classes="dialog filter"):
             yield Label("Filter the list", classes="title")
-            yield Select(
-                [(Text(t), t) for t in self.tags],
-                prompt="any tag",
-                value=current.tag or Select.NULL,
-                id="tag",
-            )
-            yield Select(
-                [(s, s) for s in STATUSES],
-                prompt="any status",
-                value=current.status or Select.NULL,
-                id="status",
-            )
-            yield Select(
-                [(Text(s), s) for s in self.sources],
-                prompt="any source",
-                value=current.source or Select.NULL,
-                id="source",
-            )
-            yield Checkbox("negatives only", current.negative_only, id="negative")
-            yield Checkbox("follow-ups due", current.follow_ups_due, id="due")
+            yield from choice("tag", self.tags, current.tag)
+            yield from choice("status", list(STATUSES), current.status)
+            yield from choice("source", self.sources, current.source)
+            yield _Check("open negatives only", current.negative_only, id="negative", compact=True)
+            yield _Check("follow-ups due", current.follow_ups_due, id="due", compact=True)
             with Horizontal(classes="buttons"):
-                yield Button("Apply (ctrl+s)", id="apply", variant="primary")
-                yield Button("Clear", id="clear")
+                yield Button("Apply (Enter)", id="apply", variant="primary", compact=True)
+                yield Button("Clear", id="clear", compact=True)
+            yield Label("Tab moves · space opens or toggles · escape cancels", classes="hint")
 
     def _value(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value

@@ -1,8 +1,15 @@
-"""The reply editor: template picker, placeholders, a character count against the source's
-limit, save (``ctrl+s``), copy to the clipboard over OSC 52 (works over SSH), and ``escape``
-that asks before discarding unsaved text."""
+"""The reply editor: template picker, placeholders, a count against the network's limit, save
+(``ctrl+s``), copy to the clipboard over OSC 52 (works over SSH), and ``escape`` to close.
+
+The text is never lost: it is saved as the operator's draft every few seconds while they type
+(through ``save``, which writes to the store), and again when the editor closes. Closing with
+changes asks whether to keep them (the default) or go back to the draft as it was; a template
+chosen over existing text asks whether to replace or insert, and ``ctrl+z`` undoes either.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 from textual import on
@@ -10,15 +17,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Label, Select, TextArea
 
 from tui.core.templates import Template, fill
 from tui.core.text import first_line
-from tui.ui.screens.prompts import ConfirmScreen
+from tui.ui.screens.prompts import Choice, ChoiceScreen
+
+AUTOSAVE_SECONDS = 2.0
+"""At most this long between a keystroke and the draft holding it."""
+
+SaveDraft = Callable[[str, bool], Awaitable[None]]
+"""Stores the draft text; the flag says whether the history records it (False: autosave)."""
+Count = Callable[[str], int]
+"""The reply's length as the network counts it."""
 
 
 class ReplyEditor(ModalScreen[str | None]):
-    """Dismisses with the text to save, or None when closed without saving."""
+    """Dismisses with the text as it was stored last, or None when it was discarded."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save draft", id="reply_save"),
@@ -37,15 +53,23 @@ class ReplyEditor(ModalScreen[str | None]):
         limit: int | None,
         brand: str,
         operator: str,
+        save: SaveDraft,
+        count: Count = len,
     ) -> None:
         super().__init__()
         self.author = author
         self.mention_text = text
-        self.saved = draft
+        self.opened_with = draft
+        """The draft as it was when the editor opened: what "discard changes" goes back to."""
+        self.stored = draft
+        """The text the store holds now."""
         self.templates = templates
         self.limit = limit
         self.brand = brand
         self.operator = operator
+        self._save = save
+        self._count = count
+        self._autosave: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog reply"):
@@ -55,63 +79,151 @@ class ReplyEditor(ModalScreen[str | None]):
             title.append(first_line(self.mention_text)[:200], "italic")
             yield Label(title, classes="title")
             yield Select(
-                [(Text(t.name), index) for index, t in enumerate(self.templates)],
+                [(Text(first_line(t.name)), index) for index, t in enumerate(self.templates)],
                 prompt="Start from a template (ctrl+t)",
                 id="template",
+                compact=True,
             )
-            yield TextArea(self.saved, id="reply-text", soft_wrap=True)
+            yield TextArea(self.opened_with, id="reply-text", soft_wrap=True)
             with Horizontal(classes="reply-status"):
                 yield Label("", id="count")
-                yield Label("ctrl+s save · ctrl+o copy · escape close", classes="hint")
+                yield Label("ctrl+s save · ctrl+o copy · ctrl+z undo · esc close", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        area.move_cursor(area.document.end)  # go on writing where the draft ends
+        area.focus()
         self._update_count()
 
     @property
     def text(self) -> str:
         return self.query_one(TextArea).text
 
+    @property
+    def unsaved(self) -> bool:
+        """The text differs from the draft the editor opened with."""
+        return self.text != self.opened_with
+
+    # -- keeping the text --------------------------------------------------------------------
+
     @on(TextArea.Changed)
+    def _changed(self) -> None:
+        self._update_count()
+        if self._autosave is None:
+            self._autosave = self.set_timer(AUTOSAVE_SECONDS, self._autosave_now)
+
+    def _autosave_now(self) -> None:
+        self._autosave = None
+        if self.text != self.stored:
+            self.run_worker(self.store_text(record=False), group="autosave", exit_on_error=False)
+
+    async def store_text(self, text: str | None = None, *, record: bool) -> None:
+        """Store ``text`` (default: what is in the editor) as the draft now."""
+        text = self.text if text is None else text
+        if text == self.stored and not record:
+            return
+        await self._save(text, record)
+        self.stored = text
+
+    async def _close(self, text: str | None) -> None:
+        """Store ``text`` as the draft (recorded in the history if it changed) and close."""
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
+        final = self.text if text is None else text
+        if final != self.opened_with or final != self.stored:
+            try:
+                await self.store_text(final, record=final != self.opened_with)
+            except Exception as error:  # a store failure must not eat the text: stay open
+                self.notify(f"Draft not saved: {error}", severity="error", markup=False)
+                return
+        self.dismiss(final)
+
+    # -- counting ------------------------------------------------------------------------------
+
     def _update_count(self) -> None:
-        length = len(self.text)
+        length = self._count(self.text)
         label = self.query_one("#count", Label)
-        if self.limit is None:
-            label.update(f"{length} characters")
-        else:
-            label.update(f"{length}/{self.limit}")
+        label.update(f"{length} chars" if self.limit is None else f"{length}/{self.limit}")
         label.set_class(self.limit is not None and length > self.limit, "over")
 
+    # -- templates -----------------------------------------------------------------------------
+
     @on(Select.Changed, "#template")
-    def _template_chosen(self, event: Select.Changed) -> None:
+    async def _template_chosen(self, event: Select.Changed) -> None:
         if event.value is Select.NULL:
             return
         template = self.templates[int(event.value)]  # type: ignore[arg-type]
         filled = fill(template.text, author=self.author, brand=self.brand, operator=self.operator)
+        with event.select.prevent(Select.Changed):
+            event.select.clear()
         area = self.query_one(TextArea)
-        area.text = filled
+        if not self.text.strip():
+            self._put(filled, replace_all=True)
+            return
+
+        def decided(answer: str | None) -> None:
+            if answer in ("replace", "insert"):
+                self._put(filled, replace_all=answer == "replace")
+            else:
+                area.focus()
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"The reply has text. Use the template {first_line(template.name)!r} how?",
+                [
+                    Choice("i", "Insert at the cursor", "insert"),
+                    Choice("r", "Replace the text", "replace"),
+                ],
+                cancel="keep the text as it is",
+            ),
+            decided,
+        )
+
+    def _put(self, text: str, *, replace_all: bool) -> None:
+        """Edit through the text area's own history, so ``ctrl+z`` undoes the template."""
+        area = self.query_one(TextArea)
+        if replace_all:
+            area.replace(text, area.document.start, area.document.end)
+        else:
+            area.insert(text)
         area.focus()
-        area.move_cursor(area.document.end)
 
     def action_pick_template(self) -> None:
         select = self.query_one("#template", Select)
         select.focus()
         select.expanded = True
 
-    def action_save(self) -> None:
-        self.dismiss(self.text)
+    # -- actions ---------------------------------------------------------------------------------
+
+    async def action_save(self) -> None:
+        await self._close(None)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)
         self.notify("Reply copied to the clipboard (OSC 52).", timeout=3)
 
-    def action_close(self) -> None:
-        if self.text == self.saved:
-            self.dismiss(None)
+    async def action_close(self) -> None:
+        if not self.unsaved:
+            await self._close(None)
             return
 
-        def decided(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
+        async def decided(answer: str | None) -> None:
+            if answer == "keep":
+                await self._close(None)
+            elif answer == "discard":
+                await self._close(self.opened_with)
+            else:
+                self.query_one(TextArea).focus()
 
-        self.app.push_screen(ConfirmScreen("Discard the unsaved reply?"), decided)
+        await self.app.push_screen(
+            ChoiceScreen(
+                "Keep this reply as your draft?",
+                [
+                    Choice("k", "Keep the draft", "keep"),
+                    Choice("d", "Discard the changes", "discard"),
+                ],
+                cancel="back to the reply",
+            ),
+            decided,
+        )

@@ -25,7 +25,7 @@ from textual.widget import Widget
 
 from tui.core.format import age, mark
 from tui.core.model import Filter, Row, utcnow
-from tui.core.text import first_line, for_display
+from tui.core.text import first_line, one_line
 
 
 class RowSource(Protocol):
@@ -94,6 +94,12 @@ class MentionList(Widget, can_focus=True):
         count: int
 
     @dataclass
+    class SelectionMoved(Message):
+        """``offscreen`` changed: where the selection is relative to the view."""
+
+        offscreen: int
+
+    @dataclass
     class Load(Message):
         """Show the newest rows matching ``filter`` (None: the current filter)."""
 
@@ -120,6 +126,18 @@ class MentionList(Widget, can_focus=True):
         self.seen_id = 0
         """The newest row the operator has had in the window: later ones count as new."""
         self._highlighted: tuple[int, Row] | None = None
+        self._offscreen = 0
+
+    @property
+    def offscreen(self) -> int:
+        """Rows between the view and the selection: positive below the view, negative above
+        it, 0 when the selection is in view (arrivals at the top can push it out of view)."""
+        height = max(1, self.size.height)
+        if self.cursor < self.top:
+            return self.cursor - self.top
+        if self.cursor >= self.top + height:
+            return self.cursor - (self.top + height) + 1
+        return 0
 
     def watch_new_count(self, count: int) -> None:
         self.post_message(self.NewArrivals(count))
@@ -284,6 +302,10 @@ class MentionList(Widget, can_focus=True):
         self.refresh()
         current = self.current
         key = (self.cursor, current) if current else None
+        offscreen = self.offscreen
+        if offscreen != self._offscreen:
+            self._offscreen = offscreen
+            self.post_message(self.SelectionMoved(offscreen))
         if key != self._highlighted:
             self._highlighted = key
             self.post_message(self.Highlighted(current))
@@ -316,21 +338,22 @@ class MentionList(Widget, can_focus=True):
         meta = self._style("meta")
         narrow = width < 100
         author_w, source_w = (12, 8) if narrow else (16, 10)
+        field_chars = 200  # of a field, looked at: its column is at most a few dozen cells
         status = "done" if row.status == "done" else "new"
         if row.deleted:
             status = "del"
         segments = [
             Segment(_cell(age(row.created_at, now), 4) + " ", meta),
             Segment(mark(label, row.operator_label is not None) + " ", sentiment),
-            Segment(_cell(for_display(row.source), source_w) + " ", meta),
-            Segment(_cell(for_display(row.author), author_w) + " "),
+            Segment(_cell(one_line(row.source, field_chars), source_w) + " ", meta),
+            Segment(_cell(one_line(row.author, field_chars), author_w) + " "),
             Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
         ]
         if row.follow_up_due is not None:
             due = row.follow_up_due <= now
             segments.append(Segment("‼ " if due else "◷ ", self._style("due") if due else meta))
         if row.tags:
-            tags = " ".join(f"#{for_display(tag)}" for tag in row.tags)
+            tags = " ".join(f"#{one_line(tag, field_chars)}" for tag in row.tags)
             segments.append(Segment(_cell(tags, min(24, len(tags) + 1)) + " ", self._style("tags")))
         used = sum(s.cell_length for s in segments)
         if used < width:

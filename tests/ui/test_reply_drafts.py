@@ -1,0 +1,118 @@
+"""Reply text is never lost: autosave while typing, keeping is the default when closing,
+quitting asks, and templates never silently replace what was written."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select, TextArea
+
+from tests.ui.conftest import burst, settle, wait_until
+from tui.ui.screens import reply
+from tui.ui.screens.prompts import ChoiceScreen
+from tui.ui.screens.reply import ReplyEditor
+
+
+def rows(db_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(autouse=True)
+def quick_autosave(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reply, "AUTOSAVE_SECONDS", 0.2)
+
+
+async def test_text_is_saved_while_typing_without_closing(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"we are on it")
+        await wait_until(
+            lambda: rows(db_path, "SELECT text FROM drafts") == [("we are on it",)], pilot
+        )
+        assert isinstance(app.screen, ReplyEditor)  # still writing
+        # autosave keeps the text without a history row per pause
+        assert rows(db_path, "SELECT count(*) FROM events WHERE action='draft'") == [(0,)]
+        await burst(app, pilot, *", sorry")
+        await wait_until(
+            lambda: rows(db_path, "SELECT text FROM drafts") == [("we are on it, sorry",)], pilot
+        )
+
+
+async def test_escape_with_changes_keeps_them_by_default(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"hello", "escape")
+        assert isinstance(app.screen, ChoiceScreen)
+        await burst(app, pilot, "enter")  # the default answer keeps the text
+        assert len(app.screen_stack) == 1
+        assert rows(db_path, "SELECT mention_id, text FROM drafts") == [(5, "hello")]
+        assert rows(db_path, "SELECT action FROM events WHERE action='draft'") == [("draft",)]
+
+
+async def test_discard_goes_back_to_the_draft_as_it_was(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"first", "ctrl+s")
+        await burst(app, pilot, "r", "space", *"second")
+        await wait_until(
+            lambda: rows(db_path, "SELECT text FROM drafts") == [("first second",)], pilot
+        )
+        await burst(app, pilot, "escape", "d")
+        assert len(app.screen_stack) == 1
+        assert rows(db_path, "SELECT text FROM drafts") == [("first",)]
+
+
+async def test_quitting_with_an_open_reply_asks_and_saves(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"half a thought", "ctrl+q")
+        assert isinstance(app.screen, ChoiceScreen)
+        assert app.is_running
+        await burst(app, pilot, "escape")  # changed my mind: back to the reply
+        assert isinstance(app.screen, ReplyEditor)
+        await burst(app, pilot, *" more", "ctrl+q", "s", wait=False)
+        await wait_until(lambda: not app.is_running, pilot)
+    assert rows(db_path, "SELECT text FROM drafts") == [("half a thought more",)]
+
+
+async def test_quitting_without_changes_does_not_ask(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", "ctrl+q", wait=False)
+        await wait_until(lambda: not app.is_running, pilot)
+
+
+async def test_a_template_over_text_asks_and_undo_restores(make_app, db_path: Path) -> None:
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"Order 1234 ")
+        editor = app.screen
+        assert isinstance(editor, ReplyEditor)
+        editor.query_one("#template", Select).value = 0  # "Acknowledge"
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await burst(app, pilot, "i")  # insert at the cursor
+        area = editor.query_one(TextArea)
+        assert area.text.startswith("Order 1234 Hi @eve, thanks")
+        await burst(app, pilot, "ctrl+z")
+        assert area.text == "Order 1234 "
+        editor.query_one("#template", Select).value = 0
+        await settle(app, pilot)
+        await burst(app, pilot, "r")  # replace
+        assert area.text.startswith("Hi @eve, thanks")
+        await burst(app, pilot, "ctrl+z")
+        assert area.text == "Order 1234 "
+        # and escape at the question keeps the text untouched
+        editor.query_one("#template", Select).value = 0
+        await settle(app, pilot)
+        await burst(app, pilot, "escape")
+        assert area.text == "Order 1234 "

@@ -542,3 +542,16 @@ async def test_status_line_keeps_the_counts_when_narrow(make_app) -> None:
         shown = strip.text  # what the terminal shows, cut at 60 columns
         assert shown.startswith(" ▼ 2 open neg · ◷ 0 due · 5 new · 5 total")
         assert "counts off" not in shown  # the brand is what gets cut
+
+
+async def test_a_long_error_in_a_prompt_wraps_at_80_columns(make_app) -> None:
+    app = await make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", *"next tuesday", "enter")
+        await settle(app, pilot)
+        label = app.screen.query_one("#when-error")
+        lines = [strip.text.rstrip() for strip in label.render_lines(label.region.reset_offset)]
+        shown = " ".join(line for line in lines if line)
+        assert "cannot read 'next tuesday'" in shown and shown.endswith("2026-05-01T09:00")
+        assert label.region.right <= app.screen.query_one(".dialog").region.right

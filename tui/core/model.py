@@ -100,6 +100,8 @@ class Row:
     status: Status
     follow_up_due: datetime | None
     deleted: bool
+    assigned_to: str | None = None
+    """The operator who holds the mention, or None."""
 
     @property
     def effective_label(self) -> Label:
@@ -158,6 +160,19 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """An internal team note on a mention: never part of a reply."""
+
+    text: str
+    at: datetime
+    by: str
+
+
+Assignment = Literal["mine", "unassigned", "assigned"]
+ASSIGNMENTS: tuple[Assignment, ...] = ("mine", "unassigned", "assigned")
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
     """An earlier text of an edited post, and when it was replaced."""
 
@@ -191,6 +206,9 @@ class Mention:
     versions: tuple[Version, ...] = ()
     link: str | None = None
     """The page the post links to (a Hacker News story's link), or None."""
+    assigned_to: str | None = None
+    """The operator who holds the mention, or None."""
+    notes: tuple[Note, ...] = ()
 
     @property
     def effective_label(self) -> Label:
@@ -211,6 +229,8 @@ class Filter:
     follow_ups_due: bool = False
     created_since: datetime | None = None
     """Only mentions posted at or after this time (export's ``--since``)."""
+    assignment: Assignment | None = None
+    """``mine`` (held by the store's operator), ``unassigned`` or ``assigned`` (to anyone)."""
 
     @property
     def active(self) -> bool:
@@ -228,6 +248,8 @@ class Filter:
             parts.append(f"source:{self.source}")
         if self.follow_ups_due:
             parts.append("follow-ups due")
+        if self.assignment:
+            parts.append(f"assigned:{self.assignment}")
         if self.search:
             parts.append(f"search:{self.search}")
         return " ".join(parts) or "all"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,12 +28,15 @@ from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tui.config import Config, ConfigError, KeySlot, keymap_problems
-from tui.core.model import Counts, Filter, Label, Row
+from tui.core.format import stamp
+from tui.core.model import Assignment, Counts, Filter, Label, Row, utcnow
 from tui.core.templates import CHAR_LIMITS, reply_length
 from tui.core.text import one_line
 from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
+from tui.store.presence import Activity, Presence, new_app_id
 from tui.ui.keys import OrderedKeysApp
+from tui.ui.screens.claims import AssignPrompt, NotePrompt
 from tui.ui.screens.health import HealthScreen
 from tui.ui.screens.help import HelpRow, HelpScreen
 from tui.ui.screens.prompts import (
@@ -43,16 +48,28 @@ from tui.ui.screens.prompts import (
     TagPrompt,
 )
 from tui.ui.screens.reply import ReplyEditor
+from tui.ui.screens.team import TeamScreen
 from tui.ui.widgets.detail import DetailPane
 from tui.ui.widgets.mention_list import MentionList
 
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
+PRESENCE_FAILURES = 3
+"""Heartbeats that fail in a row before the operator is told presence is not shared."""
 WIDE_COLUMNS = 140
 """From this width on, the detail pane sits beside the list."""
 AGE_SECONDS = 15.0
 """How often the ages on screen (the detail pane's, the list's) are redrawn against the clock."""
+HEARTBEAT_SECONDS = 2.5
+"""How often this app writes its presence row (the others drop it ``STALE_SECONDS`` after)."""
+PRESENCE_SECONDS = 0.5
+"""How often the others' presence is read, and this app's selection checked for a change."""
+PRESENCE_DEBOUNCE = 0.3
+"""A new selection is written this long after the cursor stops."""
+REFRESH_ANYWAY_SECONDS = 10.0
+"""A commit that changed nothing ``Store.content_stamp`` sees (a heartbeat, a page fetch's
+progress) refreshes the list at most this often."""
 
 _LABEL_CYCLE: tuple[Label | None, ...] = ("negative", "neutral", "positive", None)
 
@@ -83,12 +100,17 @@ class TriageApp(OrderedKeysApp[None]):
         Binding("c", "complete_follow_up", "Follow-up done", show=False, id="complete_follow_up"),
         Binding("d", "toggle_done", "Done", id="done"),
         Binding("o", "override_label", "Label", show=False, id="override_label"),
+        Binding("a", "claim", "Take", show=False, id="claim"),
+        Binding("A", "assign", "Assign", show=False, id="assign"),
+        Binding("N", "note", "Note", show=False, id="note"),
+        Binding("u", "undo", "Undo", show=False, id="undo"),
         Binding("slash", "search", "Search", id="search"),
         Binding("n", "negatives", "Open negatives", id="negatives"),
         Binding("F", "filter", "Filter", id="filter"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="clear_filters"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
         Binding("H", "health", "Sources", show=False, id="health"),
+        Binding("W", "team", "Team", show=False, id="team"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -119,6 +141,26 @@ class TriageApp(OrderedKeysApp[None]):
         self.lease_text = ""
         self._data_version = -1
         self._stores: list[Store] = []
+        self.presence: Store | None = None
+        """The connection presence is written and read on (its own: a heartbeat waiting for
+        the lock never holds up an operator's write or the list)."""
+        self.started_at = utcnow()
+        self.presence_id: str | None = None
+        """This app's presence key; None while it is not shown to others (read-only)."""
+        self.others: dict[int, list[Presence]] = {}
+        """The other apps' presence by the mention they have selected (the presence poll's)."""
+        self._present: list[tuple[Any, ...]] | None = None
+        self._presence_state: tuple[int | None, Activity] = (None, "browsing")
+        self._presence_since = self.started_at
+        self._presence_written: tuple[int | None, Activity] | None = None
+        self._presence_writing = False
+        self._presence_again = False
+        self._presence_failed = False
+        self._presence_failures = 0
+        self._presence_timer: Any = None
+        self._stamp: tuple[int, ...] | None = None
+        self._unseen_change = False
+        self._refreshed_at = time.monotonic()
         self.runtime = Runtime(config, db_path, operator, log=lambda line: self.log.info(line))
 
     # -- layout ----------------------------------------------------------------------------
@@ -155,6 +197,9 @@ class TriageApp(OrderedKeysApp[None]):
         self.set_interval(POLL_SECONDS, self._poll_store)
         self.set_interval(COUNTS_SECONDS, self._refresh_counts)
         self.set_interval(AGE_SECONDS, self._refresh_ages)
+        self._stamp = await self.store.content_stamp()
+        self._refreshed_at = time.monotonic()
+        self.run_worker(self._start_presence(), group="presence", exit_on_error=False)
         self._refresh_counts()
         if self.read_only:  # no demo stream, no collector, no page fetches: they all write
             self.notify(one_line(self._read_only_message()), timeout=10, markup=False)
@@ -209,6 +254,7 @@ class TriageApp(OrderedKeysApp[None]):
             text = None if keep else editor.opened_with
             with contextlib.suppress(StoreError, KeyError, ValueError):
                 await editor.store_text(text, record=True)
+        await self._leave()
         await self._stop_feeders()
         self.exit()
 
@@ -233,6 +279,7 @@ class TriageApp(OrderedKeysApp[None]):
                 worker.cancel()
 
     async def on_unmount(self) -> None:
+        await self._leave()
         await self._stop_feeders()
         await self.runtime.close()
         for store in self._stores:
@@ -259,9 +306,143 @@ class TriageApp(OrderedKeysApp[None]):
         version = await self.store.data_version()
         if version != self._data_version:
             self._data_version = version
-            self.mentions.post_message(MentionList.DataChanged())
-            self._refresh_counts()
-            self._show_detail(self.mentions.current)
+            # Every heartbeat is a commit too: re-read the list only when its data changed.
+            stamp = await self.store.content_stamp()
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._data_changed()
+                return
+            self._unseen_change = True
+        if self._unseen_change and time.monotonic() - self._refreshed_at >= REFRESH_ANYWAY_SECONDS:
+            self._data_changed()
+
+    def _data_changed(self) -> None:
+        self._unseen_change = False
+        self._refreshed_at = time.monotonic()
+        self.mentions.post_message(MentionList.DataChanged())
+        self._refresh_counts()
+        self._show_detail(self.mentions.current)
+
+    # -- presence ------------------------------------------------------------------------------
+
+    def _own_state(self) -> bool:
+        """Note what this app has selected and whether a reply is open; True if that changed."""
+        row = self.mentions.current if self.query(MentionList) else None
+        replying = any(isinstance(screen, ReplyEditor) for screen in self.screen_stack)
+        activity: Activity = "browsing" if row is None else "replying" if replying else "looking"
+        state = (row.id if row else None, activity)
+        if state == self._presence_state:
+            return False
+        self._presence_state = state
+        self._presence_since = utcnow()
+        return True
+
+    async def _start_presence(self) -> None:
+        """Open the presence connection (after the list is shown), then beat and poll."""
+        try:
+            self.presence = await self._open()
+        except StoreError as error:
+            self._presence_error(error)
+            return
+        if not self.read_only:  # a read-only app cannot write its row: it is not shown
+            self.presence_id = new_app_id()
+            self.set_interval(HEARTBEAT_SECONDS, self._write_presence)
+            self._write_presence()
+        self.set_interval(PRESENCE_SECONDS, self._poll_presence)
+        await self._poll_presence()
+
+    def _selection_changed(self) -> None:
+        """Write the new selection once the cursor has stopped for ``PRESENCE_DEBOUNCE``."""
+        self._own_state()
+        if self.presence_id is None or self._presence_state == self._presence_written:
+            return
+        if self._presence_timer is not None:
+            self._presence_timer.stop()
+        self._presence_timer = self.set_timer(PRESENCE_DEBOUNCE, self._write_presence)
+
+    def _write_presence(self) -> None:
+        """The heartbeat: write this app's row off the key path (one write at a time)."""
+        if self.presence_id is None:
+            return
+        if self._presence_writing:
+            self._presence_again = True
+            return
+        self._presence_writing = True
+        self.run_worker(self._beat(), group="presence", exit_on_error=False)
+
+    async def _beat(self) -> None:
+        try:
+            again = True
+            while again and self.presence_id is not None and self.presence is not None:
+                self._presence_again = False
+                self._own_state()
+                state = self._presence_state
+                try:
+                    await self.presence.beat(
+                        self.presence_id, self.started_at, *state, self._presence_since
+                    )
+                except StoreError as error:
+                    self._presence_error(error)
+                else:
+                    self._presence_written = state
+                    self._presence_failures = 0
+                again = self._presence_again
+        finally:
+            self._presence_writing = False
+
+    def _presence_error(self, error: Exception) -> None:
+        """Say once that presence cannot be kept, after ``PRESENCE_FAILURES`` failures in a
+        row (a heartbeat that waited out a long write is simply tried again); the heartbeat
+        keeps trying."""
+        self._presence_failures += 1
+        if self._presence_failures >= PRESENCE_FAILURES and not self._presence_failed:
+            self._presence_failed = True
+            self.notify(
+                one_line(f"Presence not shared: {error}"),
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+
+    async def _leave(self) -> None:
+        """Delete this app's presence row (quitting): the others stop showing it at once."""
+        app_id, self.presence_id = self.presence_id, None
+        if app_id is not None and self.presence is not None:
+            with contextlib.suppress(StoreError):
+                await self.presence.leave(app_id)
+
+    async def _poll_presence(self) -> None:
+        """Read the others' presence; redraw the list's marks and the detail pane's line when it
+        changed (no list rows are read). Also catches the reply editor opening or closing."""
+        if self.presence is None or not self.query(MentionList):  # closing
+            return
+        if self._own_state():
+            self._selection_changed()
+        try:
+            present = await self.presence.present()
+        except StoreError as error:
+            self._presence_error(error)
+            return
+        others = [p for p in present if p.app != self.presence_id]
+        key = [(p.app, p.operator, p.mention_id, p.activity, p.activity_since) for p in others]
+        if key == self._present:
+            return
+        self._present = key
+        by_mention: dict[int, list[Presence]] = {}
+        for presence in others:
+            if presence.mention_id is not None:
+                by_mention.setdefault(presence.mention_id, []).append(presence)
+        self.others = by_mention
+        self.mentions.presence = by_mention
+        self.mentions.refresh()
+        self._show_presence()
+
+    def _show_presence(self) -> None:
+        if not self.query(MentionList) or not self.query(DetailPane):
+            return
+        row = self.mentions.current
+        others = self.others.get(row.id, []) if row else []
+        self.query_one(DetailPane).show_presence(row.id if row else None, others)
 
     def _refresh_ages(self) -> None:
         """Redraw what shows ages (no store read: the mention shown is redrawn as it is)."""
@@ -311,6 +492,8 @@ class TriageApp(OrderedKeysApp[None]):
 
     @on(MentionList.Highlighted)
     def _highlighted(self, message: MentionList.Highlighted) -> None:
+        self._selection_changed()
+        self._show_presence()
         self._show_detail(message.row)
         self._render_status()
 
@@ -440,6 +623,9 @@ class TriageApp(OrderedKeysApp[None]):
             operator=self.operator,
             save=save,
             count=partial(reply_length, self.source_kind(mention.source)),
+            changes=partial(self._changes_since, row.id),
+            mark_done=partial(self._reply_done, row.id),
+            copied=partial(self._reply_copied, row.id),
         )
         opened_with = editor.opened_with
 
@@ -505,6 +691,116 @@ class TriageApp(OrderedKeysApp[None]):
             lambda: self.writer.set_operator_label(row.id, label),
             f"Label: {label}" if label else "Label: back to the machine's",
         )
+
+    # -- team work: claims, assignment, notes, undo (tui/store/claims.py, notes.py, undo.py) -----
+
+    def action_claim(self) -> None:
+        """Take the mention (release it when it is already mine); someone else's asks first."""
+        if self._refused():
+            return
+        row = self._selected()
+        if row is None:
+            return
+        if row.assigned_to == self.operator:
+            self._set_holder(row, None, expected=self.operator)
+            return
+        if row.assigned_to is None:
+            self._set_holder(row, self.operator, expected=None)
+            return
+        holder = row.assigned_to
+
+        def decided(answer: str | None) -> None:
+            if answer == "take":
+                self._set_holder(row, self.operator, expected=holder)
+
+        self.push_screen(
+            ChoiceScreen(
+                f"{one_line(holder, 60)} holds this mention. Take it from them?",
+                [
+                    Choice("k", f"Leave it with {one_line(holder, 40)}", "keep"),
+                    Choice("t", "Take it", "take"),
+                ],
+                cancel="leave it",
+            ),
+            decided,
+        )
+
+    def _set_holder(self, row: Row, holder: str | None, *, expected: str | None) -> None:
+        """Claim, assign or release through the store's compare-and-set; a loss says who
+        holds the mention instead."""
+        self.mentions.update_row(replace(row, assigned_to=holder))
+
+        async def write() -> None:
+            if holder == self.operator:
+                result = await self.writer.claim(row.id, taking_from=expected)
+            else:
+                result = await self.writer.assign(row.id, holder, expected=expected)
+            if not result.won:
+                self.notify(
+                    one_line(f"Not changed: {result.holder or 'nobody'} holds it now."),
+                    severity="warning",
+                    timeout=6,
+                    markup=False,
+                )
+            elif holder == self.operator:
+                self.notify("Taken: assigned to you", timeout=2)
+            else:
+                said = f"Assigned to {holder}" if holder else "Released"
+                self.notify(one_line(said), timeout=2, markup=False)
+            self.mentions.post_message(MentionList.DataChanged())
+
+        self._write(write)
+
+    async def action_assign(self) -> None:
+        if self._refused():
+            return
+        row = self._selected()
+        if row is None:
+            return
+        known = await self.store.operators()
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self._set_holder(row, name or None, expected=row.assigned_to)
+
+        self.push_screen(AssignPrompt(known, row.assigned_to), chosen)
+
+    def action_note(self) -> None:
+        if self._refused():
+            return
+        row = self._selected()
+        if row is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self._write(lambda: self.writer.add_note(row.id, text), "Note added")
+
+        self.push_screen(NotePrompt(), chosen)
+
+    def action_undo(self) -> None:
+        async def undo() -> None:
+            undone = await self.writer.undo()
+            if undone is None:
+                self.notify("Nothing to undo.", timeout=2)
+            else:
+                self.notify(one_line(f"Undid {undone.describe()}"), timeout=3, markup=False)
+            self.mentions.post_message(MentionList.DataChanged())
+
+        self._write(undo)
+
+    async def _changes_since(self, mention_id: int, since: datetime) -> list[str]:
+        """What others did to the mention since ``since``, one line each (the reply editor's
+        collision guard)."""
+        changes = await self.store.changes_since(mention_id, since)
+        return [f"{stamp(c.at)} {c.by} {c.what}" for c in changes]
+
+    async def _reply_done(self, mention_id: int) -> None:
+        await self.writer.set_status(mention_id, "done")
+        self.mentions.post_message(MentionList.DataChanged())
+
+    async def _reply_copied(self, mention_id: int) -> None:
+        await self.writer.reply_copied(mention_id)
 
     # -- finding -------------------------------------------------------------------------------
 
@@ -596,6 +892,9 @@ class TriageApp(OrderedKeysApp[None]):
             rows.extend(sorted(lines, key=lambda r: r.description.lower()))
         return rows
 
+    def action_team(self) -> None:
+        self.push_screen(TeamScreen(self.presence or self.stats, self.presence_id))
+
     def action_health(self) -> None:
         self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
 
@@ -627,6 +926,14 @@ class TriageApp(OrderedKeysApp[None]):
             ("Clear filters", "Show every mention", self.action_clear_filters),
             ("Follow-ups due", "Show mentions whose follow-up is due", self._due_filter),
             ("Source health", "State of each source and the collector", self.action_health),
+            ("Team", "Who is running the app, what they have selected, handled", self.action_team),
+            ("Take / release", "Take the selected mention, or release it", self.action_claim),
+            ("Assign", "Assign the selected mention to another operator", self.action_assign),
+            ("Team note", "Add an internal note to the selected mention", self.action_note),
+            ("Undo", "Undo your last action", self.action_undo),
+            ("My mentions", "Show the mentions assigned to you", partial(self._held, "mine")),
+            ("Unassigned", "Show the mentions nobody holds", partial(self._held, "unassigned")),
+            ("Assigned", "Show the mentions someone holds", partial(self._held, "assigned")),
             ("Help", "List every key", self.action_help),
         ]
         for title, help_text, callback in commands:
@@ -634,6 +941,9 @@ class TriageApp(OrderedKeysApp[None]):
 
     def _due_filter(self) -> None:
         self._apply_filter(Filter(follow_ups_due=True))
+
+    def _held(self, assignment: Assignment) -> None:
+        self._apply_filter(Filter(assignment=assignment))
 
 
 KEY_SCOPES = ("main screen", "reply editor")

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from tui.core.model import STATUSES, Filter, utcnow
+from tui.core.model import ASSIGNMENTS, STATUSES, Filter, utcnow
 from tui.core.text import normalize_tag, one_line
 from tui.core.when import parse_when
 
@@ -178,8 +178,8 @@ class _Check(Checkbox, inherit_bindings=False):
 
 
 class FilterScreen(ModalScreen[Filter | None]):
-    """Tag, status, source, open negatives only, follow-ups due. Enter applies; space or an
-    arrow opens a drop-down and toggles a check box; Tab moves between them."""
+    """Tag, status, source, assignment, open negatives only, follow-ups due. Enter applies;
+    space or an arrow opens a drop-down and toggles a check box; Tab moves between them."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
@@ -211,6 +211,7 @@ class FilterScreen(ModalScreen[Filter | None]):
             yield from choice("tag", self.tags, current.tag)
             yield from choice("status", list(STATUSES), current.status)
             yield from choice("source", self.sources, current.source)
+            yield from choice("assigned", list(ASSIGNMENTS), current.assignment)
             yield _Check("open negatives only", current.negative_only, id="negative", compact=True)
             yield _Check("follow-ups due", current.follow_ups_due, id="due", compact=True)
             with Horizontal(classes="buttons"):
@@ -231,6 +232,7 @@ class FilterScreen(ModalScreen[Filter | None]):
                 source=self._value("#source"),
                 search=self.current.search,
                 follow_ups_due=self.query_one("#due", Checkbox).value,
+                assignment=self._value("#assigned"),  # type: ignore[arg-type]
             )
         )
 

@@ -5,11 +5,17 @@ The text is never lost: it is saved as the operator's draft every few seconds wh
 (through ``save``, which writes to the store), and again when the editor closes. Closing with
 changes asks whether to keep them (the default) or go back to the draft as it was; a template
 chosen over existing text asks whether to replace or insert, and ``ctrl+z`` undoes either.
+
+Never two replies to one complaint: before a save (``ctrl+s``), a copy (``ctrl+o``) or saving
+and marking done (``ctrl+r``), the editor asks the store what others did to the mention since
+it opened (a draft saved, marked done, a reply copied, taken or assigned, the post edited or
+deleted: ``changes``); if anything, it shows the list and asks before going on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -20,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Label, Select, TextArea
 
+from tui.core.model import utcnow
 from tui.core.templates import Template, fill
 from tui.core.text import first_line
 from tui.ui.screens.prompts import Choice, ChoiceScreen
@@ -31,6 +38,12 @@ SaveDraft = Callable[[str, bool], Awaitable[None]]
 """Stores the draft text; the flag says whether the history records it (False: autosave)."""
 Count = Callable[[str], int]
 """The reply's length as the network counts it."""
+Changes = Callable[[datetime], Awaitable[list[str]]]
+"""What others did to the mention since a moment, one line each (empty: nothing)."""
+Act = Callable[[], Awaitable[None]]
+
+GUARD_LINES = 8
+"""Changes shown at most in the collision warning (the latest ones)."""
 
 
 class ReplyEditor(ModalScreen[str | None]):
@@ -39,6 +52,7 @@ class ReplyEditor(ModalScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save draft", id="reply_save"),
         Binding("ctrl+o", "copy", "Copy", id="reply_copy"),
+        Binding("ctrl+r", "done", "Save and mark done", id="reply_done"),
         Binding("ctrl+t", "pick_template", "Template", id="reply_template"),
         Binding("escape", "close", "Close", id="reply_close"),
     ]
@@ -55,6 +69,9 @@ class ReplyEditor(ModalScreen[str | None]):
         operator: str,
         save: SaveDraft,
         count: Count = len,
+        changes: Changes | None = None,
+        mark_done: Act | None = None,
+        copied: Act | None = None,
     ) -> None:
         super().__init__()
         self.author = author
@@ -70,6 +87,12 @@ class ReplyEditor(ModalScreen[str | None]):
         self._save = save
         self._count = count
         self._autosave: Timer | None = None
+        self._changes = changes
+        self._mark_done = mark_done
+        self._copied = copied
+        self.since = utcnow()
+        """Others' changes after this moment are shown before a save, copy or done (the
+        editor's opening; moved on each time the operator has seen them and gone on)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog reply"):
@@ -87,7 +110,10 @@ class ReplyEditor(ModalScreen[str | None]):
             yield TextArea(self.opened_with, id="reply-text", soft_wrap=True)
             with Horizontal(classes="reply-status"):
                 yield Label("", id="count")
-                yield Label("ctrl+s save · ctrl+o copy · ctrl+z undo · esc close", classes="hint")
+                yield Label(
+                    "ctrl+s save · ctrl+o copy · ctrl+r done · ctrl+z undo · esc close",
+                    classes="hint",
+                )
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
@@ -196,12 +222,70 @@ class ReplyEditor(ModalScreen[str | None]):
 
     # -- actions ---------------------------------------------------------------------------------
 
-    async def action_save(self) -> None:
-        await self._close(None)
+    async def _guarded(self, what: str, proceed: Act) -> None:
+        """Go on with ``proceed`` unless someone else changed the mention since ``since``:
+        then show what changed and ask first (going back to the reply is the default)."""
+        if self._changes is None:
+            await proceed()
+            return
+        checked = utcnow()
+        try:
+            found = await self._changes(self.since)
+        except Exception as error:  # the guard must not lose the text: say so and go on
+            self.notify(f"Could not check for others' changes: {error}", markup=False)
+            found = []
+        if not found:
+            await proceed()
+            return
+        shown = found[-GUARD_LINES:]
+        more = len(found) - len(shown)
+        question = "Since you opened this reply:\n" + "\n".join(f"· {line}" for line in shown)
+        if more:
+            question += f"\n(and {more} earlier)"
+        question += f"\n{what} anyway?"
 
-    def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.text)
-        self.notify("Reply copied to the clipboard (OSC 52).", timeout=3)
+        async def decided(answer: str | None) -> None:
+            if answer == "go":
+                self.since = checked
+                await proceed()
+            else:
+                self.query_one(TextArea).focus()
+
+        await self.app.push_screen(
+            ChoiceScreen(
+                question,
+                [Choice("b", "Back to the reply", "back"), Choice("g", f"{what} anyway", "go")],
+                cancel="back to the reply",
+            ),
+            decided,
+        )
+
+    async def action_save(self) -> None:
+        await self._guarded("Save", lambda: self._close(None))
+
+    async def action_copy(self) -> None:
+        async def copy() -> None:
+            self.app.copy_to_clipboard(self.text)
+            if self._copied is not None:
+                try:
+                    await self._copied()
+                except Exception as error:  # copied all the same; only the record failed
+                    self.notify(f"Copy not recorded: {error}", severity="error", markup=False)
+            self.notify("Reply copied to the clipboard (OSC 52).", timeout=3)
+
+        await self._guarded("Copy", copy)
+
+    async def action_done(self) -> None:
+        async def done() -> None:
+            if self._mark_done is not None:
+                try:
+                    await self._mark_done()
+                except Exception as error:  # stay open: nothing is lost
+                    self.notify(f"Not marked done: {error}", severity="error", markup=False)
+                    return
+            await self._close(None)
+
+        await self._guarded("Save and mark done", done)
 
     async def action_close(self) -> None:
         if not self.unsaved:

@@ -1,9 +1,9 @@
 """The detail pane: everything about the selected mention, built as ``rich.text.Text``.
 
-The mention's text comes first, so it is in view at 80x24 however much is known about it;
-the metadata, the score, and the history follow. Every time is shown as ``stamp`` shows
-times, and every age is relative to when the pane was last drawn (the app redraws it
-regularly, so ages stay current).
+The mention's text comes first (after a line per other operator who has it selected), so it
+is in view at 80x24 however much is known about it; the metadata, the score, and the history
+follow. Every time is shown as ``stamp`` shows times, and every age is relative to when the
+pane was last drawn (the app redraws it regularly, so ages stay current).
 
 Nothing from a mention is ever parsed as markup: every value is appended as plain text after
 ``for_display`` (the text) or ``one_line`` (every labelled field, which stays on its one line)
@@ -23,6 +23,8 @@ from textual.widgets import Static
 from tui.core.format import MARKS, ago, event_detail, stamp, until
 from tui.core.model import Mention, Snapshot, utcnow
 from tui.core.text import for_display, one_line, truncate
+from tui.store.presence import Presence
+from tui.team import LOOKING, WRITING, sentence
 
 _HEAD = "bold"
 _DIM = "dim"
@@ -78,6 +80,7 @@ def render_mention(
         score.append("unscored (not English, or nothing to score)")
     else:
         score.append(f"{mention.score.compound:+.3f} {mention.score.label}")
+    score.append(f"  scored by {one_line(mention.score.model)}", _DIM)
     parts.append(score)
     if mention.score.reasons:
         reasons = Text("  ")
@@ -90,6 +93,8 @@ def render_mention(
         parts.append(reasons)
 
     parts.append(_line("tags", " ".join(f"#{t}" for t in mention.tags) or "none"))
+    if mention.assigned_to:
+        parts.append(_line("assigned", mention.assigned_to))
     if mention.follow_up:
         follow = mention.follow_up
         state = "done" if follow.done else until(follow.due_at, now)
@@ -106,6 +111,12 @@ def render_mention(
             parts.append(
                 _line(_time(snap.taken_at), f"{snap.by}  sha256 {snap.sha256[:16]}…  {page}")
             )
+    if mention.notes:
+        parts.append(_section(f"Team notes ({len(mention.notes)}, internal)"))
+        for note in mention.notes:  # a note keeps its own lines, indented under its author
+            parts.append(_line(note.by, _time(note.at)))
+            body = for_display(truncate(note.text, 2_000))
+            parts.append(Text("\n".join(f"  {line}" for line in body.splitlines())))
     if mention.drafts:
         parts.append(_section("Drafts"))
         for draft in mention.drafts:  # a draft keeps its own lines, indented under its author
@@ -170,6 +181,17 @@ class DetailPane(VerticalScroll):
     """The pane's text as shown, without styles (for tests and copying)."""
     mention: Mention | None = None
     """The mention shown, or None."""
+    others: tuple[Presence, ...] = ()
+    """Who else has mention ``others_on`` selected (the first lines of the pane when it is the
+    one shown)."""
+    others_on: int | None = None
+
+    def show_presence(self, mention_id: int | None, others: list[Presence]) -> None:
+        """Say who else is on mention ``mention_id`` (``sam is writing a reply (2m)``)."""
+        if (mention_id, tuple(others)) != (self.others_on, self.others):
+            self.others_on, self.others = mention_id, tuple(others)
+            if self.mention is not None and self.mention.id == mention_id:
+                self.show(self.mention)
 
     def show(self, mention: Mention | None) -> None:
         body = self.query_one("#detail-body", Static)
@@ -189,6 +211,13 @@ class DetailPane(VerticalScroll):
                 "unscored": variables.get("warning", ""),
             }
             content = render_mention(mention, palette)
+            if self.others and self.others_on == mention.id:
+                now = utcnow()
+                lines = [
+                    Text(f"{WRITING if p.replying else LOOKING} {sentence(p, now)}", "bold reverse")
+                    for p in sorted(self.others, key=lambda p: (not p.replying, p.activity_since))
+                ]
+                content = Group(*lines, *content.renderables)
             self.plain = "\n".join(part.plain for part in content.renderables)  # type: ignore[attr-defined]
             body.update(content)
 

@@ -11,6 +11,7 @@ All state changes happen in this widget's own message handlers (key actions and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +27,9 @@ from textual.widget import Widget
 from tui.core.format import age, mark
 from tui.core.model import Filter, Row, utcnow
 from tui.core.text import first_line, one_line
+from tui.store.presence import Presence
+from tui.team import MARK_WIDTH
+from tui.team import mark as presence_mark
 
 
 class RowSource(Protocol):
@@ -72,10 +76,12 @@ class MentionList(Widget, can_focus=True):
         "mention-list--tags",
         "mention-list--due",
         "mention-list--empty",
+        "mention-list--presence",
     }
 
     DEFAULT_CSS = """
     MentionList { height: 1fr; }
+    MentionList > .mention-list--presence { text-style: bold; }
     """
 
     new_count: reactive[int] = reactive(0)
@@ -126,6 +132,9 @@ class MentionList(Widget, can_focus=True):
         self.seen_id = 0
         """The newest row the operator has had in the window: later ones count as new."""
         self._highlighted: tuple[int, Row] | None = None
+        self.presence: Mapping[int, Sequence[Presence]] = {}
+        """Who else has each mention selected (the app's presence poll sets it): looked up
+        when a row is drawn, never joined into the row queries."""
         self._offscreen = 0
 
     @property
@@ -349,6 +358,13 @@ class MentionList(Widget, can_focus=True):
             Segment(_cell(one_line(row.author, field_chars), author_w) + " "),
             Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
         ]
+        others = self.presence.get(row.id)
+        if others:  # a mark and a short name: reads without color
+            shown = _cell(presence_mark(others), MARK_WIDTH) + " "
+            segments.append(Segment(shown, self._style("presence")))
+        if row.assigned_to is not None:  # who holds it, compactly: "@sam"
+            holder = "@" + one_line(row.assigned_to, field_chars)
+            segments.append(Segment(_cell(holder, min(9, len(holder))) + " ", meta))
         if row.follow_up_due is not None:
             due = row.follow_up_due <= now
             segments.append(Segment("‼ " if due else "◷ ", self._style("due") if due else meta))

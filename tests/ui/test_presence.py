@@ -1,0 +1,139 @@
+"""Two apps on one database: each shows the other's selection on the list row and in the
+detail pane, writing a reply included, and stops showing it when the other quits; ``W``
+lists both; a heartbeat does not make the list re-read its rows."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.ui.conftest import seed, settle, wait_until
+from tui.config import Config
+from tui.ui.app import TriageApp
+from tui.ui.screens.reply import ReplyEditor
+from tui.ui.screens.team import TeamScreen
+from tui.ui.widgets.detail import DetailPane
+
+
+def _row_text(app: TriageApp, mention_id: int) -> str:
+    mentions = app.mentions
+    for index, row in enumerate(mentions.rows):
+        if row.id == mention_id:
+            strip = mentions._render_row(row, 120, selected=index == mentions.cursor)
+            return "".join(segment.text for segment in strip)
+    raise AssertionError(f"mention {mention_id} not in the list")
+
+
+async def test_two_apps_see_each_other_and_not_themselves(db_path: Path) -> None:
+    await seed(db_path)
+    sam = TriageApp(Config(brand="Acme"), db_path, "sam", collect=False)
+    kim = TriageApp(Config(brand="Acme"), db_path, "kim", collect=False)
+    async with sam.run_test(size=(120, 40)) as sam_pilot, kim.run_test(size=(120, 40)) as kim_pilot:
+        await settle(sam, sam_pilot)
+        await settle(kim, kim_pilot)
+        await sam_pilot.press("j")  # sam selects the second mention
+        target = sam.mentions.current
+        assert target is not None
+        started = time.monotonic()
+        await wait_until(lambda: target.id in kim.others, kim_pilot, timeout=3)
+        seen_after = time.monotonic() - started
+        assert seen_after < 1.5, f"kim saw sam's selection after {seen_after:.2f}s"
+        assert "◉sam" in _row_text(kim, target.id)
+        assert "sam" not in _row_text(sam, target.id)  # never oneself
+        assert "kim" not in _row_text(kim, target.id)
+        # kim moves onto the same mention: the detail pane names sam.
+        await kim_pilot.press("j")
+        assert kim.mentions.current is not None and kim.mentions.current.id == target.id
+        await wait_until(
+            lambda: "sam is looking at this" in kim.query_one(DetailPane).plain, kim_pilot
+        )
+        # sam opens the reply editor: kim sees the writing mark and the sentence.
+        await sam_pilot.press("r")
+        assert isinstance(sam.screen, ReplyEditor)
+        await wait_until(lambda: "✎sam" in _row_text(kim, target.id), kim_pilot, timeout=3)
+        await wait_until(
+            lambda: "sam is writing a reply (now)" in kim.query_one(DetailPane).plain, kim_pilot
+        )
+        await sam_pilot.press("escape")
+        await wait_until(lambda: "◉sam" in _row_text(kim, target.id), kim_pilot, timeout=3)
+        # The team view lists both apps with what they have selected.
+        await kim_pilot.press("W")
+        assert isinstance(kim.screen, TeamScreen)
+        await wait_until(lambda: len(kim.screen.rows) == 2, kim_pilot)  # type: ignore[attr-defined]
+        rows = {row[0]: row for row in kim.screen.rows}  # type: ignore[attr-defined]
+        assert rows["sam"][5].startswith(f"#{target.id} ")
+        assert rows["kim"][5].startswith(f"#{target.id} ")
+        await kim_pilot.press("escape")
+        await sam_pilot.press("q")
+        await wait_until(lambda: not kim.others, kim_pilot, timeout=3)
+        assert "sam" not in _row_text(kim, target.id)
+        assert "sam is" not in kim.query_one(DetailPane).plain
+
+
+async def test_heartbeats_do_not_make_the_list_reread_its_rows(db_path: Path) -> None:
+    await seed(db_path)
+    sam = TriageApp(Config(brand="Acme"), db_path, "sam", collect=False)
+    kim = TriageApp(Config(brand="Acme"), db_path, "kim", collect=False)
+    async with sam.run_test(size=(120, 40)) as sam_pilot, kim.run_test(size=(120, 40)) as kim_pilot:
+        await settle(sam, sam_pilot)
+        await settle(kim, kim_pilot)
+        reads: list[list[int]] = []
+        original = kim.store.rows
+
+        async def counted(ids: list[int]) -> dict:  # type: ignore[type-arg]
+            reads.append(list(ids))
+            return await original(ids)
+
+        kim.store.rows = counted  # type: ignore[method-assign]
+        before = kim._data_version
+        await kim_pilot.pause(3.0)  # a heartbeat of each app
+        assert kim._data_version != before  # the heartbeats were commits
+        assert reads == []
+        # A real change still shows at once.
+        await sam_pilot.press("d")
+        await wait_until(lambda: len(reads) == 1, kim_pilot, timeout=2)
+
+
+async def test_a_read_only_app_shows_others_but_is_not_shown(db_path: Path) -> None:
+    import sqlite3
+
+    await seed(db_path)
+    sam = TriageApp(Config(brand="Acme"), db_path, "sam", collect=False)
+    reader = TriageApp(Config(brand="Acme"), db_path, "ro", collect=False, read_only=True)
+    async with sam.run_test(size=(120, 40)) as sam_pilot, reader.run_test(size=(120, 40)) as pilot:
+        await settle(sam, sam_pilot)
+        await settle(reader, pilot)
+        await pilot.press("j")
+        target = sam.mentions.current
+        assert target is not None
+        await wait_until(lambda: target.id in reader.others, pilot, timeout=3)
+        assert "◉sam" in _row_text(reader, target.id)
+        assert reader.presence_id is None
+        await sam_pilot.pause(0.5)
+        assert sam.others == {}  # the reader selected a mention, but wrote nothing
+        with sqlite3.connect(db_path) as db:
+            assert [r[0] for r in db.execute("SELECT operator FROM presence")] == ["sam"]
+
+
+async def test_a_presence_write_that_fails_is_reported_once(db_path: Path) -> None:
+    from tui.store import StoreError
+
+    await seed(db_path)
+    app = TriageApp(Config(brand="Acme"), db_path, "sam", collect=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await wait_until(lambda: app.presence is not None, pilot)
+        said: list[str] = []
+        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        attempts: list[int] = []
+
+        async def failing(*_: object, **__: object) -> None:
+            attempts.append(1)
+            raise StoreError("cannot write to x.db: database is locked")
+
+        app.presence.beat = failing  # type: ignore[method-assign,union-attr]
+        for _ in range(3):
+            app._write_presence()
+            await settle(app, pilot)
+        assert len(attempts) >= 3  # the heartbeat keeps trying
+        assert said == ["Presence not shared: cannot write to x.db: database is locked"]

@@ -1,0 +1,76 @@
+"""Internal team notes on a mention (part of ``Store``).
+
+A note is for the team, never part of a reply. Notes are append-only rows of ``notes`` (a
+trigger refuses UPDATE and DELETE), each written with its ``note`` event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tui.core.model import Note, from_ms, to_ms, utcnow
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+T = TypeVar("T")
+
+NOTE_CHARS = 4_000
+"""The longest note kept."""
+
+
+class NoteQueries:
+    """Store methods for team notes."""
+
+    operator: str
+    unix_user: str
+
+    if TYPE_CHECKING:
+
+        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
+
+        async def _event(
+            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
+        ) -> None: ...
+
+    async def add_note(self, mention_id: int, text: str) -> Note:
+        """Add a note by this store's operator; ValueError if it is empty."""
+        text = text.strip()
+        if not text:
+            raise ValueError("the note is empty; type it or escape to cancel")
+        text = text[:NOTE_CHARS]
+        at = utcnow()
+        return await self._transaction(lambda db: self._insert_note(db, mention_id, text, at))
+
+    async def _insert_note(
+        self,
+        db: aiosqlite.Connection,
+        mention_id: int,
+        text: str,
+        at: datetime,
+        *,
+        by: str | None = None,
+        detail: Any = None,
+    ) -> Note:
+        """Insert a note (``by`` another author: an imported note) with its event."""
+        if await self._one("SELECT 1 FROM mentions WHERE id = ?", (mention_id,)) is None:
+            raise KeyError(f"no mention {mention_id}")
+        author = by or self.operator
+        await db.execute(
+            "INSERT INTO notes(mention_id, at, by, unix_user, text) VALUES (?, ?, ?, ?, ?)",
+            (mention_id, to_ms(at), author, self.unix_user, text),
+        )
+        await self._event(db, mention_id, "note", detail if detail is not None else text)
+        return Note(text, at, author)
+
+    async def notes(self, mention_id: int) -> tuple[Note, ...]:
+        rows = await self._all(
+            "SELECT text, at, by FROM notes WHERE mention_id = ? ORDER BY id", (mention_id,)
+        )
+        return tuple(Note(r[0], from_ms(r[1]), r[2]) for r in rows)

@@ -1,0 +1,111 @@
+"""Presence in words: the list's mark, the detail pane's sentence, and the team view's rows
+(the app's ``W`` and ``triage who`` show the same rows).
+
+Operator names come from other people's configs: each is made one line (``one_line``) and
+the list's mark shortens it, so a name can neither add a line nor push the list's columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tui.core.format import age, stamp
+from tui.core.model import utcnow
+from tui.core.text import first_line, one_line
+from tui.store.presence import Presence, TeamMember
+
+MARK_WIDTH = 7
+"""Cells of the list's presence column (its mark and a short name)."""
+LOOKING = "◉"
+WRITING = "✎"
+
+
+def _first(others: Sequence[Presence]) -> Presence:
+    """The one to name: someone writing a reply first, then whoever has been there longest."""
+    return sorted(others, key=lambda p: (not p.replying, p.activity_since))[0]
+
+
+def mark(others: Sequence[Presence]) -> str:
+    """``◉sam``, ``✎sam`` (writing a reply), ``✎sam+2`` (and two more), at most
+    ``MARK_WIDTH`` cells; empty for nobody."""
+    if not others:
+        return ""
+    who = _first(others)
+    symbol = WRITING if who.replying else LOOKING
+    more = f"+{len(others) - 1}" if len(others) > 1 else ""
+    room = MARK_WIDTH - 1 - len(more)
+    name = one_line(who.operator, 40) or "?"
+    if len(name) > room:
+        name = name[: room - 1] + "…"
+    return f"{symbol}{name}{more}"
+
+
+def sentence(presence: Presence, now: datetime | None = None) -> str:
+    """``sam is writing a reply (2m)`` or ``sam is looking at this (30s)``."""
+    since = age(presence.activity_since, now or utcnow())
+    doing = "is writing a reply" if presence.replying else "is looking at this"
+    return f"{one_line(presence.operator, 60)} {doing} ({since})"
+
+
+def doing(presence: Presence) -> str:
+    if presence.mention_id is None:
+        return "browsing"
+    return "writing a reply" if presence.replying else "looking"
+
+
+COLUMNS = ("operator", "unix user", "host", "pid", "since", "selected", "doing", "handled")
+
+
+def row(member: TeamMember, now: datetime | None = None) -> tuple[str, ...]:
+    """One team view row as plain one-line cells, in ``COLUMNS`` order."""
+    now = now or utcnow()
+    p = member.presence
+    selected = ""
+    if p.mention_id is not None:
+        selected = f"#{p.mention_id}"
+        if member.first_line is not None:
+            selected += " " + first_line(member.first_line, 60)
+    activity = doing(p)
+    if p.mention_id is not None:
+        activity += f" ({age(p.activity_since, now)})"
+    return (
+        one_line(p.operator, 60),
+        one_line(p.unix_user, 60),
+        one_line(p.host, 60),
+        str(p.pid),
+        f"{stamp(p.started_at)} ({age(p.started_at, now)})",
+        one_line(selected),
+        activity,
+        str(member.handled),
+    )
+
+
+def record(member: TeamMember) -> dict[str, Any]:
+    """One team view row for ``triage who --format json``: times in ISO 8601, UTC."""
+    p = member.presence
+    return {
+        "operator": p.operator,
+        "unix_user": p.unix_user,
+        "host": p.host,
+        "pid": p.pid,
+        "since": p.started_at.isoformat(),
+        "heartbeat": p.beat_at.isoformat(),
+        "mention_id": p.mention_id,
+        "first_line": first_line(member.first_line) if member.first_line is not None else None,
+        "activity": p.activity,
+        "activity_since": p.activity_since.isoformat(),
+        "handled": member.handled,
+        "shift_start": member.shift_start.isoformat(),
+    }
+
+
+def table(members: Sequence[TeamMember], now: datetime | None = None) -> str:
+    """The team view as aligned plain text, a header line first."""
+    rows = [COLUMNS, *(row(m, now) for m in members)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    )

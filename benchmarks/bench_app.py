@@ -8,7 +8,10 @@ Measures, in one run, at the small (baseline) and the large size:
 
 * time to first paint of the list (``App.run_test(size=(120, 40))`` until a frame shows rows);
 * keypress to refreshed screen, p50 and p95, for cursor moves (``j``/``k`` across page loads,
-  at the newest and at the oldest end), page moves, the negatives filter (``n``) and a search;
+  at the newest and at the oldest end), page moves, the negatives filter (``n``), searches for
+  common words, for rare words and for each prefix typed on the way to a word;
+* the same keys while a collector (a second process, ``Ingestor.ingest``) stores 50 mentions a
+  second into the same database;
 * store queries behind the list, per filter (for diagnosis);
 * ingest throughput (``Ingestor.ingest`` into a fresh database) against bare VADER;
 * the app's peak RSS (a subprocess runs it headless and presses keys).
@@ -22,17 +25,21 @@ a ``j``/``k`` frame (key repeat, so the detail pane's delayed update competes wi
 ``--slow-gap-ms`` after other frames (the detail pane has settled, as between deliberate keys).
 
 The databases are built once and cached under /tmp (see ``bench_fill.py``); later runs reuse
-them. ``--rebuild`` builds them again.
+them (each run works on a copy, since the collector writes). ``--rebuild`` builds them again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import json
+import multiprocessing
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,18 +49,78 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_fill
+import corpus
 
 TARGET_RATIO = 1.5
 TARGET_P95_MS = 50.0
 TARGET_INGEST = 0.8
 TARGET_RSS_MB = 200.0
-SEARCH_TERMS = ("delivery", "refund", "charged twice", "passport", "lockers")
-PREFIXES = ("p", "pa", "par", "d", "de")
-"""What a type-ahead search sends while "parcel" or "delivery" is being typed."""
+COMMON_TERMS = ("parcelly", "the", "delivery", "refund", '"charged twice"')
+"""In 69%, 59%, about 5%, 2% and 0.3% of the generated posts."""
+RARE_RANKS = (9_000, 15_000, 21_000, 27_000, 33_000)
+"""Vocabulary ranks of the rare words searched when no databases are at hand."""
+RARE_MATCHES = (20, 1000)
+"""A rare word, as a prefix, matches this many rows (at most) in the large database..."""
+_rare: tuple[str, ...] = ()
+"""... and one row in the baseline, so both sizes show results: ``choose_rare_terms``."""
+TYPED_WORDS = ("delivery", "parcelly")
+"""Typed letter by letter: each prefix is searched, as the debounced search box sends it."""
+COLLECTOR_RATE = 50.0
+COLLECTOR_BATCH = 10
+
+
+def rare_terms() -> tuple[str, ...]:
+    if _rare:
+        return _rare
+    words = corpus.vocabulary(bench_fill.SEED).words.items
+    return tuple(words[rank] for rank in RARE_RANKS)
+
+
+def choose_rare_terms(small: Path, large: Path, count: int = 5) -> tuple[str, ...]:
+    """Words in exactly one row of ``small`` that, searched as typed (a prefix), match
+    ``RARE_MATCHES`` rows of ``large``; chosen in a seeded order."""
+    import random
+    import sqlite3
+
+    global _rare
+    with sqlite3.connect(small) as db:
+        db.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, mentions_fts, 'row')")
+        candidates = [
+            term
+            for (term,) in db.execute(
+                "SELECT term FROM temp.v WHERE doc = 1 AND length(term) >= 5 ORDER BY term"
+            )
+            if term.isascii() and term.isalpha()
+        ]
+    random.Random(bench_fill.SEED).shuffle(candidates)
+    low, high = RARE_MATCHES
+    chosen: list[str] = []
+    with sqlite3.connect(large) as db:
+        for term in candidates:
+            (matches,) = db.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ?"
+                " LIMIT ?)",
+                (f'"{term}"*', high + 1),
+            ).fetchone()
+            if low <= matches <= high:
+                chosen.append(term)
+                if len(chosen) == count:
+                    break
+    _rare = tuple(chosen)
+    return _rare
+
+
+def typed_prefixes() -> tuple[str, ...]:
+    """Every prefix of the typed words, and of the first rare word (what typing sends)."""
+    out: list[str] = []
+    for word in (*TYPED_WORDS, rare_terms()[0]):
+        out.extend(word[:n] for n in range(1, len(word) + 1))
+    return tuple(out)
 
 
 # -- probing the screen ----------------------------------------------------------------------
@@ -76,6 +143,8 @@ class Probe:
         self.t_changed = 0.0
         self.t_frame = 0.0
         self.frame_event = asyncio.Event()
+        self.in_key = False
+        """The list is handling a key or a load (not a refresh from the store)."""
 
     def arm(self) -> None:
         self.armed, self.changed, self.painted = True, False, False
@@ -83,7 +152,7 @@ class Probe:
         self.t_press = time.perf_counter()
 
     def on_changed(self) -> None:
-        if self.armed:
+        if self.armed and self.in_key:
             self.changed, self.painted = True, False
             self.t_changed = time.perf_counter()
 
@@ -121,6 +190,32 @@ def install_hooks() -> None:
             Probe.current.on_render_line(bool(self.rows))
         return render_line(self, y)
 
+    def keyed(method):  # type: ignore[no-untyped-def]
+        @functools.wraps(method)  # Textual reads the signature to decide what to pass
+        async def wrapper(self: MentionList, *args, **kwargs):  # type: ignore[no-untyped-def]
+            probe = Probe.current
+            if probe is not None:
+                probe.in_key = True
+            try:
+                return await method(self, *args, **kwargs)
+            finally:
+                if probe is not None:
+                    probe.in_key = False
+
+        return wrapper
+
+    # Only what a key (or a filter load) changes stops the clock: a refresh for rows another
+    # process stored also calls _changed, and must not end a key's timing early.
+    for name in (
+        "action_cursor_down",
+        "action_cursor_up",
+        "action_page_down",
+        "action_page_up",
+        "action_first",
+        "action_last",
+        "on_mention_list_load",
+    ):
+        setattr(MentionList, name, keyed(getattr(MentionList, name)))
     MentionList._changed = _changed  # type: ignore[method-assign]
     MentionList.render_line = _render_line  # type: ignore[method-assign]
     MentionList._bench_hooked = True  # type: ignore[attr-defined]
@@ -140,6 +235,25 @@ def hook_display(app: object, probe: Probe) -> None:
         probe.on_frame()
 
     app._display = display  # type: ignore[attr-defined]
+
+
+EXIT_ERRORS: list[str] = []
+"""Errors the app raised while shutting down, after a run's measurements were taken."""
+
+
+@contextlib.asynccontextmanager
+async def running(app):  # type: ignore[no-untyped-def]
+    """``app.run_test(size=(120, 40))``; an error the app raises as it shuts down, after the
+    body finished, is recorded in ``EXIT_ERRORS`` (and printed) instead of ending the run."""
+    finished = False
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            yield pilot
+            finished = True
+    except Exception as error:
+        if not finished:
+            raise
+        EXIT_ERRORS.append(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}")
 
 
 def make_app(db: Path):  # type: ignore[no-untyped-def]
@@ -193,7 +307,7 @@ async def first_paint(db: Path) -> float:
     Probe.current = probe
     hook_display(app, probe)
     probe.started = time.perf_counter()
-    async with app.run_test(size=(120, 40)):
+    async with running(app):
         await asyncio.wait_for(probe.first_paint_event.wait(), 60)
     Probe.current = None
     assert probe.first_paint is not None
@@ -209,7 +323,9 @@ async def run_keys(
     moves: int,
     pages: int,
     filters: int,
+    label: str = "",
 ) -> None:
+    """Press the benchmark's keys in one app run; sample kinds are prefixed with ``label``."""
     from textual import events
 
     from tui.core.model import Filter
@@ -220,7 +336,7 @@ async def run_keys(
     Probe.current = probe
     hook_display(app, probe)
     probe.started = time.perf_counter()
-    async with app.run_test(size=(120, 40)):
+    async with running(app):
         await asyncio.wait_for(probe.first_paint_event.wait(), 60)
         await asyncio.sleep(0.5)
 
@@ -229,12 +345,17 @@ async def run_keys(
 
         async def press(kind: str, name: str, times: int = 1, pause: float = slow_gap) -> None:
             for _ in range(times):
-                await _timed(app, probe, samples, kind, key(name), pause)
+                await _timed(app, probe, samples, label + kind, key(name), pause)
 
         async def search(kind: str, text: str | None) -> None:
             filt = replace(Filter(), search=text)
             await _timed(
-                app, probe, samples, kind, lambda: app.call_later(app._apply_filter, filt), slow_gap
+                app,
+                probe,
+                samples,
+                label + kind,
+                lambda: app.call_later(app._apply_filter, filt),
+                slow_gap,
             )
 
         # Cursor moves from the newest row down, crossing page loads (page_before).
@@ -251,19 +372,134 @@ async def run_keys(
         for _ in range(filters):
             await press("filter n", "n", 2)
         # Search through the store filter (typing in the search box adds a deliberate 150 ms
-        # debounce on top). Whole words, then the short prefixes a type-ahead search issues.
-        for _ in range(filters // 5):
-            for term in SEARCH_TERMS:
-                await search("search", term)
+        # debounce on top): common words, rare words, then every prefix typed on the way to a
+        # word, as the search box sends them while the operator types.
+        rare = rare_terms()
+        for _ in range(max(1, filters // 5)):
+            for term in COMMON_TERMS:
+                await search("search common", term)
+                await search("search cleared", None)
+            for term in rare:
+                await search("search rare", term)
                 await search("search cleared", None)
         for _ in range(max(1, filters // 25)):
-            for term in PREFIXES:
-                await search("search prefix", term)
+            for word in (*TYPED_WORDS, rare[0]):
+                for n in range(1, len(word) + 1):
+                    await search("search prefix", word[:n])
                 await search("search cleared", None)
         for _ in range(5):
             await press("jump g/G", "G")
             await press("jump g/G", "g")
     Probe.current = None
+
+
+# -- a collector writing at the same time --------------------------------------------------------
+
+
+def live_mentions(count: int, seed: int):  # type: ignore[no-untyped-def]
+    """``count`` new posts from the corpus generator (a stream the stored rows do not hold)."""
+    from tui.core.model import IncomingMention, utcnow
+
+    out = []
+    for i, post in enumerate(corpus.posts(count, seed, chunk=10_000)):
+        external_id = f"live-{seed}-{i}"
+        raw = json.dumps({"id": external_id, "text": post.text}, ensure_ascii=False)
+        out.append(
+            IncomingMention(
+                post.source,
+                external_id,
+                post.text,
+                post.author,
+                f"https://live.example/{external_id}",
+                utcnow(),
+                None,
+                raw.encode("utf-8", "surrogatepass"),
+            )
+        )
+    return out
+
+
+async def collector(
+    db: Path, rate: float, batch: int, seconds: float, ready: Any, stop: Any, report: Any
+) -> None:
+    """Store ``rate`` mentions a second in batches of ``batch`` through ``Ingestor.ingest``
+    until ``stop`` is set (or ``seconds`` pass); ``ready`` is set after the first batch and
+    what it did is sent on ``report``. Runs in a forked process (``run_keys_under_load``)."""
+    from tui.ingest import Ingestor, make_scorer
+    from tui.store import Store
+
+    mentions = live_mentions(int(rate * seconds) + batch, seed=int(time.time()))
+    store = await Store.open(db, "collector")
+    ingestor = Ingestor(store, make_scorer(bench_fill.bench_config()))
+    interval = batch / rate
+    writes: list[float] = []
+    stored = 0
+    started = time.perf_counter()
+    due = time.monotonic()
+    for start in range(0, len(mentions), batch):
+        began = time.perf_counter()
+        stored += len(await ingestor.ingest(mentions[start : start + batch]))
+        writes.append((time.perf_counter() - began) * 1000)
+        ready.set()
+        due += interval
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        if stop.is_set():
+            break
+    elapsed = time.perf_counter() - started
+    await store.close()
+    report.send(
+        {
+            "stored": stored,
+            "seconds": round(elapsed, 1),
+            "per_second": round(stored / elapsed, 1),
+            "batches": len(writes),
+            "ingest_ms_p50": round(pct(writes, 0.5), 1),
+            "ingest_ms_p95": round(pct(writes, 0.95), 1),
+            "ingest_ms_max": round(max(writes), 1),
+        }
+    )
+
+
+def _collector_process(
+    db: Path, rate: float, batch: int, ready: Any, stop: Any, report: Any
+) -> None:
+    asyncio.run(collector(db, rate, batch, 900.0, ready, stop, report))
+
+
+def run_keys_under_load(db: Path, samples: Samples, args: argparse.Namespace) -> dict[str, float]:
+    """``run_keys`` while a collector process stores mentions into ``db``; its report.
+
+    The collector is forked from this process, so it runs exactly the code (and the schema)
+    this process loaded, even if the working tree changes during the run."""
+    context = multiprocessing.get_context("fork")
+    ready, stop = context.Event(), context.Event()
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_collector_process,
+        args=(db, args.collector_rate, args.collector_batch, ready, stop, send),
+    )
+    child.start()
+    try:
+        if not ready.wait(120):
+            raise RuntimeError("the collector process did not start")
+        time.sleep(1.0)
+        asyncio.run(
+            run_keys(
+                db,
+                samples,
+                gap=args.gap_ms / 1000,
+                slow_gap=args.slow_gap_ms / 1000,
+                moves=args.moves,
+                pages=args.pages,
+                filters=max(5, args.filters // 2),
+                label="under load: ",
+            )
+        )
+    finally:
+        stop.set()
+        report = receive.recv() if receive.poll(60) else {"error": "no report"}
+        child.join(60)
+    return report  # type: ignore[no-any-return]
 
 
 # -- store queries ----------------------------------------------------------------------------
@@ -285,11 +521,14 @@ async def store_queries(db: Path, repeats: int = 5) -> dict[str, float]:
         f"tag {bench_fill.RARE_TAG}": Filter(tag=bench_fill.RARE_TAG),
         "source hackernews": Filter(source="hackernews"),
         "follow-ups due": Filter(follow_ups_due=True),
-        "search refund": Filter(search="refund"),
-        "search parcel": Filter(search="parcel"),
-        "search p": Filter(search="p"),
-        "search lockers+negative": Filter(search="lockers", negative_only=True),
     }
+    for term in (*COMMON_TERMS, *rare_terms()[:2], "pa", "par", "parc", "parcel", "deliv"):
+        filters[f"search {term}"] = Filter(search=term)
+    filters["search refund + negative"] = Filter(search="refund", negative_only=True)
+    filters["search the + tag complaint"] = Filter(search="the", tag="complaint")
+    filters[f"search the + tag {bench_fill.RARE_TAG}"] = Filter(
+        search="the", tag=bench_fill.RARE_TAG
+    )
     out: dict[str, float] = {}
 
     async def timed(name: str, call: Callable[[], object]) -> None:
@@ -372,7 +611,7 @@ async def rss_child(db: Path) -> None:
     from tui.ui.widgets.mention_list import MentionList
 
     app = make_app(db)
-    async with app.run_test(size=(120, 40)):
+    async with running(app):
         for _ in range(1200):
             found = app.query(MentionList)
             if found and found.first().rows:
@@ -382,7 +621,7 @@ async def rss_child(db: Path) -> None:
         for name in [*keys, "n", "n"]:
             app._driver.send_message(events.Key(name, _CHARS.get(name)))
             await asyncio.sleep(0.01)
-        for term in (*SEARCH_TERMS, None):
+        for term in (*COMMON_TERMS, *rare_terms(), *typed_prefixes(), None):
             app.call_later(app._apply_filter, replace(Filter(), search=term))
             await asyncio.sleep(0.05)
         await asyncio.sleep(4.5)  # the header's counts refresh every 2 s
@@ -398,15 +637,23 @@ async def rss_child(db: Path) -> None:
     )
 
 
-def peak_rss_mb(db: Path) -> tuple[float, float]:
+def peak_rss_mb(db: Path, code: Path) -> tuple[float, float]:
+    """(VmHWM, ru_maxrss) in MB of a fresh process running the app on ``db``, with the copy
+    of the code in ``code`` (what this process loaded, whatever the working tree holds now)."""
+    from tui.store.schema import MIGRATIONS
+
     out = subprocess.run(
-        [sys.executable, __file__, "--rss-child", str(db)],
+        [sys.executable, __file__, "--rss-child", str(db), "--schema", str(len(MIGRATIONS))],
         check=True,
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
+    if "error" in data:
+        raise RuntimeError(f"peak RSS not measured: {data['error']}")
     return data["vm_hwm_kb"] / 1024, data["ru_maxrss_kb"] / 1024
 
 
@@ -480,11 +727,45 @@ def main() -> int:
     parser.add_argument("--ingest", type=int, default=6000, help="mentions ingested per round")
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--skip-load", action="store_true", help="no run with a collector")
+    parser.add_argument(
+        "--collector-rate", type=float, default=COLLECTOR_RATE, help="mentions/s it stores"
+    )
+    parser.add_argument(
+        "--collector-batch", type=int, default=COLLECTOR_BATCH, help="mentions per ingest call"
+    )
     parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--schema", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--parts",
+        default="paint,keys,queries,ingest,rss,load",
+        help="what to measure (comma-separated; default: all)",
+    )
     args = parser.parse_args()
     if args.rss_child:
+        from tui.store.schema import MIGRATIONS
+
+        if args.schema != len(MIGRATIONS):
+            # The working tree changed during the run: this code would migrate the database.
+            print(json.dumps({"error": f"schema {len(MIGRATIONS)} is not {args.schema}"}))
+            return 0
         asyncio.run(rss_child(args.rss_child))
         return 0
+    run_dir = bench_fill.CACHE_DIR / f"run-{os.getpid()}"
+    try:
+        return _run(args, run_dir)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, run_dir: Path) -> int:
+    import tui
+    import tui.ui.app  # loaded now: the copy below is what this process runs
+
+    code = run_dir / "code"
+    shutil.copytree(
+        Path(tui.__file__).parent, code / "tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
 
     import textual
 
@@ -503,24 +784,31 @@ def main() -> int:
         f" distinct texts {info['distinct_texts']:,}",
         flush=True,
     )
+    # The app and the collector write (presence, new mentions): work on copies.
+    dbs = {name: bench_fill.working_copy(b, run_dir) for name, b in built.items()}
+    rare = choose_rare_terms(dbs["small"], dbs["large"])
+    print(f"  rare words searched: {', '.join(rare)}; typed: {', '.join(TYPED_WORDS)}, {rare[0]}")
 
     # Warm up imports, CSS and caches once so the first measured run is not penalised.
     warm = Samples()
-    asyncio.run(
-        run_keys(built["small"].path, warm, gap=0, slow_gap=0, moves=5, pages=2, filters=10)
-    )
+    asyncio.run(run_keys(dbs["small"], warm, gap=0, slow_gap=0, moves=5, pages=2, filters=10))
 
+    parts = set(args.parts.split(","))
+    if args.skip_rss:
+        parts.discard("rss")
+    if args.skip_load:
+        parts.discard("load")
     samples = {name: Samples() for name in sizes}
-    for round_ in range(args.launches):
+    for round_ in range(args.launches if "paint" in parts else 0):
         for name in ("small", "large") if round_ % 2 == 0 else ("large", "small"):
-            samples[name].first_paint_ms.append(asyncio.run(first_paint(built[name].path)))
+            samples[name].first_paint_ms.append(asyncio.run(first_paint(dbs[name])))
     print("first paint done", flush=True)
-    for round_ in range(args.rounds):
+    for round_ in range(args.rounds if "keys" in parts else 0):
         for name in ("small", "large") if round_ % 2 == 0 else ("large", "small"):
             t = time.perf_counter()
             asyncio.run(
                 run_keys(
-                    built[name].path,
+                    dbs[name],
                     samples[name],
                     gap=args.gap_ms / 1000,
                     slow_gap=args.slow_gap_ms / 1000,
@@ -534,53 +822,78 @@ def main() -> int:
                 flush=True,
             )
 
-    queries = {name: asyncio.run(store_queries(built[name].path)) for name in sizes}
-    print("store queries done", flush=True)
+    queries: dict[str, dict[str, float]] = {}
+    if "queries" in parts:
+        queries = {name: asyncio.run(store_queries(dbs[name])) for name in sizes}
+        print("store queries done", flush=True)
 
-    mentions = ingest_mentions(args.ingest, seed=99)
-    texts = [m.text for m in mentions]
-    rates: dict[str, list[float]] = {"vader": [], "ingest": [], "score": [], "store": []}
-    vader_rate(texts[:500])
-    for _ in range(3):
-        rates["vader"].append(vader_rate(texts))
-        full, score_only, store_only = asyncio.run(ingest_rate(mentions, 500))
-        rates["ingest"].append(full)
-        rates["score"].append(score_only)
-        rates["store"].append(store_only)
-    rate = {k: statistics.median(v) for k, v in rates.items()}
-    print("ingest done", flush=True)
+    rate: dict[str, float] = {}
+    if "ingest" in parts:
+        mentions = ingest_mentions(args.ingest, seed=99)
+        texts = [m.text for m in mentions]
+        rates: dict[str, list[float]] = {"vader": [], "ingest": [], "score": [], "store": []}
+        vader_rate(texts[:500])
+        for _ in range(3):
+            rates["vader"].append(vader_rate(texts))
+            full, score_only, store_only = asyncio.run(ingest_rate(mentions, 500))
+            rates["ingest"].append(full)
+            rates["score"].append(score_only)
+            rates["store"].append(store_only)
+        rate = {k: statistics.median(v) for k, v in rates.items()}
+        print("ingest done", flush=True)
 
     rss: dict[str, tuple[float, float]] = {}
-    if not args.skip_rss:
-        for name in sizes:
-            rss[name] = peak_rss_mb(built[name].path)
-        print("rss done", flush=True)
+    if "rss" in parts:
+        try:
+            for name in sizes:
+                rss[name] = peak_rss_mb(dbs[name], code)
+            print("rss done", flush=True)
+        except (RuntimeError, subprocess.SubprocessError) as error:
+            rss = {}
+            print(f"rss skipped: {error}", flush=True)
+
+    collectors: dict[str, dict[str, float]] = {}
+    if "load" in parts:
+        for name in ("small", "large"):
+            t = time.perf_counter()
+            collectors[name] = run_keys_under_load(dbs[name], samples[name], args)
+            print(
+                f"keys under load: {name} done in {time.perf_counter() - t:.0f} s;"
+                f" collector {collectors[name]}",
+                flush=True,
+            )
 
     # -- figures
     small, large = samples["small"], samples["large"]
     lines: list[Line] = []
     ok_all = True
-    fp_s = statistics.median(small.first_paint_ms)
-    fp_l = statistics.median(large.first_paint_ms)
-    lines.append(
-        Line(
-            f"first paint of the list (median of {len(large.first_paint_ms)})",
-            f"{fp_l:.0f} ms",
-            f"{fp_s:.0f} ms",
-            f"{fp_l / fp_s:.2f}x",
-            "none given",
-            "-",
+    if large.first_paint_ms:
+        fp_s = statistics.median(small.first_paint_ms)
+        fp_l = statistics.median(large.first_paint_ms)
+        lines.append(
+            Line(
+                f"first paint of the list (median of {len(large.first_paint_ms)})",
+                f"{fp_l:.0f} ms",
+                f"{fp_s:.0f} ms",
+                f"{fp_l / fp_s:.2f}x",
+                "none given",
+                "-",
+            )
         )
-    )
-    targeted = ("cursor j/k", "page down/up", "filter n", "search")
-    for kind in (
+    keyed = (
         "cursor j/k",
         "page down/up",
         "filter n",
-        "search",
-        "search cleared",
+        "search common",
+        "search rare",
         "search prefix",
+    )
+    targeted = (*keyed, *(f"under load: {kind}" for kind in keyed))
+    for kind in (
+        *keyed,
+        "search cleared",
         "jump g/G",
+        *(f"under load: {kind}" for kind in (*keyed, "search cleared", "jump g/G")),
     ):
         s, l_ = small.frame_ms.get(kind, []), large.frame_ms.get(kind, [])
         if not s or not l_:
@@ -607,39 +920,40 @@ def main() -> int:
                     result,
                 )
             )
-    ratio = rate["ingest"] / rate["vader"]
-    ok = ratio >= TARGET_INGEST
-    ok_all &= ok
-    lines.append(
-        Line(
-            "ingest, scored+stored (Ingestor.ingest, 500/batch)",
-            f"{rate['ingest']:,.0f}/s",
-            f"{rate['vader']:,.0f}/s (bare VADER)",
-            f"{ratio:.2f}x",
-            f">= {TARGET_INGEST}x",
-            verdict(ok),
+    if rate:
+        ratio = rate["ingest"] / rate["vader"]
+        ok = ratio >= TARGET_INGEST
+        ok_all &= ok
+        lines.append(
+            Line(
+                "ingest, scored+stored (Ingestor.ingest, 500/batch)",
+                f"{rate['ingest']:,.0f}/s",
+                f"{rate['vader']:,.0f}/s (bare VADER)",
+                f"{ratio:.2f}x",
+                f">= {TARGET_INGEST}x",
+                verdict(ok),
+            )
         )
-    )
-    lines.append(
-        Line(
-            "  of which: scoring only (analyze)",
-            f"{rate['score']:,.0f}/s",
-            f"{rate['vader']:,.0f}/s",
-            f"{rate['score'] / rate['vader']:.2f}x",
-            "-",
-            "-",
+        lines.append(
+            Line(
+                "  of which: scoring only (analyze)",
+                f"{rate['score']:,.0f}/s",
+                f"{rate['vader']:,.0f}/s",
+                f"{rate['score'] / rate['vader']:.2f}x",
+                "-",
+                "-",
+            )
         )
-    )
-    lines.append(
-        Line(
-            "  of which: storing only (add_mentions)",
-            f"{rate['store']:,.0f}/s",
-            f"{rate['vader']:,.0f}/s",
-            f"{rate['store'] / rate['vader']:.2f}x",
-            "-",
-            "-",
+        lines.append(
+            Line(
+                "  of which: storing only (add_mentions)",
+                f"{rate['store']:,.0f}/s",
+                f"{rate['vader']:,.0f}/s",
+                f"{rate['store'] / rate['vader']:.2f}x",
+                "-",
+                "-",
+            )
         )
-    )
     if rss:
         hwm_l, hwm_s = rss["large"][0], rss["small"][0]
         ok = hwm_l < TARGET_RSS_MB
@@ -666,16 +980,22 @@ def main() -> int:
     if timeouts:
         print(f"timeouts (no frame within 10 s): {timeouts}")
     print(f"largest window held by the list: {large.window_max} rows")
+    if EXIT_ERRORS:
+        print(f"errors the app raised while shutting down ({len(EXIT_ERRORS)}):")
+        for message in sorted(set(EXIT_ERRORS)):
+            print(f"  {EXIT_ERRORS.count(message)} x {message}")
+    for name, report in collectors.items():
+        print(f"collector during the {name} run under load: {report}")
 
     print("\nwhere the time goes: key to state change (handler) vs key to frame, p95 ms")
-    for kind in large.frame_ms:
+    for kind in (k for k in large.frame_ms if k in small.frame_ms):
         print(
             f"  {kind:14} large handler {pct(large.handler_ms[kind], 0.95):6.1f} "
             f"frame {pct(large.frame_ms[kind], 0.95):6.1f} | baseline handler "
             f"{pct(small.handler_ms[kind], 0.95):6.1f} frame {pct(small.frame_ms[kind], 0.95):6.1f}"
         )
     print("\nstore calls, median ms (large vs baseline)")
-    for name, value in queries["large"].items():
+    for name, value in queries.get("large", {}).items():
         base = queries["small"][name]
         print(f"  {name:48} {value:8.2f}  {base:7.2f}")
 

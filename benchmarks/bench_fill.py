@@ -1,44 +1,58 @@
 """Build a realistic mentions database of any size quickly, for the app benchmark.
 
-Rows are made from a pool of DemoStream posts whose distinct texts are scored once with the
-app's own scorer (``tui.ingest.analyze``); each stored row picks a post from the pool and gets
-its own id, external id, times, status, tags and follow-up. Rows go into the real schema
-(``Store.open`` runs the migrations) with ``executemany`` in large transactions, and
+Posts come from ``corpus.posts`` (hundreds of thousands of distinct texts with the word
+statistics of real posts, generated from a seed); each chunk of posts is made and scored with
+the app's own scorer (``tui.ingest.analyze``) in a pool of worker processes, and each stored
+row gets its own id, external id, times, status, tags and follow-up. Rows go into the real
+schema (``Store.open`` runs the migrations) with ``executemany`` in large transactions, and
 ``mentions_fts`` is filled with one ``INSERT ... SELECT`` at the end. No ``ANALYZE`` is run:
 a database grown by the app has no planner statistics either.
 
-Built files are cached under ``CACHE_DIR`` keyed by row count and build version.
+Built files are cached under ``CACHE_DIR`` keyed by row count, build version and generator
+version. A cached file made under an older schema is migrated in place by ``Store.open``, as
+a deployment's database would be. ``working_copy`` gives a benchmark a copy it may write to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import random
+import shutil
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus
+
 from tui.config import Config
-from tui.core.model import to_ms, utcnow
-from tui.demo import BRAND, BRAND_TERMS, DemoStream
+from tui.core.model import IncomingMention, to_ms, utcnow
+from tui.demo import BRAND, BRAND_TERMS
 from tui.ingest import analyze, make_scorer
 from tui.store import Store
 from tui.store.schema import MIGRATIONS
+from tui.store.search import FILL_TERMS_SQL
 
-BUILD_VERSION = 2
-"""Bump when the generated data changes, so stale cached files are not reused."""
+BUILD_VERSION = 3
+"""Bump when the stored rows change, so stale cached files are not reused."""
 CACHE_DIR = Path(os.environ.get("BENCH_CACHE_DIR", "/tmp/mention-triage-bench"))
-POOL = 40_000
-"""DemoStream posts generated for the pool (a few thousand distinct texts among them)."""
+SEED = 20240501
 SPAN_DAYS = 180
 """The stored mentions arrived over this many days, ending when the file was built."""
-CHUNK = 50_000
-"""Rows per executemany / transaction while building."""
+CHUNK = 20_000
+"""Posts made and scored per worker task, and rows per executemany / transaction."""
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 RARE_TAG = "escalated"
 """A tag on about 0.05% of rows (a sparse filter)."""
+
+Scored = tuple[str, str, str, str | None, float | None, str, str]
+"""(source, author, text, language, compound, label, reasons json) of one post."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,8 @@ def bench_config() -> Config:
 
 
 def cache_path(rows: int) -> Path:
-    return CACHE_DIR / f"mentions-{rows}-v{BUILD_VERSION}-s{len(MIGRATIONS)}.db"
+    name = f"mentions-{rows}-v{BUILD_VERSION}-g{corpus.GENERATOR_VERSION}.db"
+    return CACHE_DIR / name
 
 
 def _remove(path: Path) -> None:
@@ -63,15 +78,24 @@ def _remove(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _pool(seed: int) -> list[tuple[str, str, str, str | None, float | None, str, str]]:
-    """(source, author, text, language, compound, label, reasons json) for each pool post."""
-    stream = DemoStream(seed)
-    posts = [stream.next_mention() for _ in range(POOL)]
-    distinct = {}
+_scorer = None
+
+
+def scored_chunk(task: tuple[int, int, int]) -> list[Scored]:
+    """Posts ``count`` of chunk ``chunk`` (seed ``seed``), each scored once per distinct text."""
+    global _scorer
+    seed, chunk, count = task
+    if _scorer is None:
+        _scorer = make_scorer(bench_config())
+    posts = list(corpus.posts(count, seed, chunk))
+    distinct: dict[str, IncomingMention] = {}
+    now = utcnow()
     for post in posts:
-        distinct.setdefault(post.text, post)
-    scorer = make_scorer(bench_config())
-    scored = {m.text: (m.language, s) for m, s in analyze(scorer, list(distinct.values()))}
+        if post.text not in distinct:
+            distinct[post.text] = IncomingMention(
+                post.source, "x", post.text, post.author, None, now, None, b""
+            )
+    scored = {m.text: (m.language, s) for m, s in analyze(_scorer, list(distinct.values()))}
     out = []
     for post in posts:
         language, score = scored[post.text]
@@ -88,10 +112,10 @@ def _tags_for(text: str, label: str, r: random.Random) -> list[str]:
     """About 7% of rows carry tags, chosen the way an operator would."""
     if r.random() >= 0.07:
         return []
-    low = text.lower()
-    if "scam" in low or "clown" in low or "garbage" in low or "ratio" in low:
+    roll = r.random()
+    if roll < 0.08:
         tags = ["troll"]
-    elif "off delivery codes" in low or "$5000" in low:
+    elif roll < 0.12 or "codes" in text:
         tags = ["spam"]
     elif "?" in text and label != "negative":
         tags = ["question"]
@@ -106,7 +130,7 @@ def _tags_for(text: str, label: str, r: random.Random) -> list[str]:
     return sorted(set(tags))
 
 
-def _build(path: Path, rows: int, seed: int = 20240501) -> dict[str, object]:
+def _build(path: Path, rows: int, seed: int = SEED) -> dict[str, object]:
     _remove(path)
 
     async def migrate() -> None:
@@ -114,13 +138,20 @@ def _build(path: Path, rows: int, seed: int = 20240501) -> dict[str, object]:
         await store.close()
 
     asyncio.run(migrate())
-    pool = _pool(seed)
     r = random.Random(seed)
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode = DELETE")
     con.execute("PRAGMA synchronous = OFF")
     con.execute("PRAGMA cache_size = -1000000")
     con.execute("PRAGMA temp_store = MEMORY")
+    corpus.vocabulary(seed)  # built once here, inherited by the forked workers
+    tasks = [
+        (seed, chunk, min(CHUNK, rows - start)) for chunk, start in enumerate(range(0, rows, CHUNK))
+    ]
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(WORKERS)
+    chunks = pool.imap(scored_chunk, tasks)
+    texts: set[int] = set()
 
     now = to_ms(utcnow())
     span = SPAN_DAYS * 86_400_000
@@ -153,15 +184,21 @@ def _build(path: Path, rows: int, seed: int = 20240501) -> dict[str, object]:
         " collected_at, language, compound, label, reasons, operator_label, status, tags,"
         " follow_up_due, deleted_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
     )
-    for chunk_start in range(0, rows, CHUNK):
+    for chunk_start, pool_rows in zip(range(0, rows, CHUNK), chunks, strict=True):
         mentions, tags_rows, follow_rows = [], [], []
-        for i in range(chunk_start, min(rows, chunk_start + CHUNK)):
+        if chunk_start + len(pool_rows) == rows:
+            # The newest row is not negative at every size, so toggling the negatives filter
+            # moves the cursor to another row (and reloads the detail) at every size.
+            last = next(
+                i for i in range(len(pool_rows) - 1, -1, -1) if pool_rows[i][5] != "negative"
+            )
+            pool_rows[-1], pool_rows[last] = pool_rows[last], pool_rows[-1]
+        for i, post in zip(
+            range(chunk_start, chunk_start + len(pool_rows)), pool_rows, strict=True
+        ):
             mention_id = i + 1
-            source, author, text, language, compound, label, reasons = r.choice(pool)
-            while mention_id == rows and label == "negative":
-                # The newest row is not negative at every size, so toggling the negatives
-                # filter moves the cursor to another row (and reloads the detail) at every size.
-                source, author, text, language, compound, label, reasons = r.choice(pool)
+            source, author, text, language, compound, label, reasons = post
+            texts.add(hash(text))
             collected = int(start + i * step)
             created = collected - int(r.random() * 600_000)
             post_id = f"{r.getrandbits(40):x}{mention_id}"
@@ -231,20 +268,50 @@ def _build(path: Path, rows: int, seed: int = 20240501) -> dict[str, object]:
         "INSERT INTO mentions_fts(rowid, text, author) SELECT id, text, author FROM mentions"
     )
     con.execute("COMMIT")
+    con.executescript(f"BEGIN; {FILL_TERMS_SQL} COMMIT;")
     con.execute("PRAGMA journal_mode = WAL")
     con.close()
+    pool.close()
+    pool.join()
     stats["rare_tag"] = RARE_TAG
-    stats["distinct_texts"] = len({p[2] for p in pool})
+    stats["distinct_texts"] = len(texts)
+    stats["generator_version"] = corpus.GENERATOR_VERSION
     return stats
 
 
+def _schema_version(path: Path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return int(con.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        con.close()
+
+
 def build(rows: int, *, rebuild: bool = False) -> Built:
-    """The cached database with ``rows`` mentions, built first if missing (or ``rebuild``)."""
+    """The cached database with ``rows`` mentions, built first if missing (or ``rebuild``).
+
+    A cached file from an older schema is migrated in place (``Store.open``), and the time the
+    migration took is recorded in its info.
+    """
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     path = cache_path(rows)
     info_path = path.with_suffix(".json")
     if not rebuild and path.exists() and info_path.exists():
         info = json.loads(info_path.read_text())
+        if _schema_version(path) < len(MIGRATIONS):
+            started = time.perf_counter()
+
+            async def migrate() -> None:
+                store = await Store.open(path, "bench")
+                await store.close()
+
+            asyncio.run(migrate())
+            migrations = dict(info.get("migrations", {}))  # type: ignore[call-overload]
+            migrations[str(len(MIGRATIONS))] = round(time.perf_counter() - started, 1)
+            info["migrations"] = migrations
+            info["schema_version"] = len(MIGRATIONS)
+            info["size_mb"] = round(path.stat().st_size / 1e6, 1)
+            info_path.write_text(json.dumps(info, indent=1))
         return Built(path, rows, float(info["build_seconds"]), True, info)
     started = time.perf_counter()
     building = path.with_suffix(".building")
@@ -253,5 +320,21 @@ def build(rows: int, *, rebuild: bool = False) -> Built:
     building.rename(path)
     info["build_seconds"] = round(time.perf_counter() - started, 1)
     info["size_mb"] = round(path.stat().st_size / 1e6, 1)
+    info["schema_version"] = len(MIGRATIONS)
     info_path.write_text(json.dumps(info, indent=1))
     return Built(path, rows, float(info["build_seconds"]), False, info)
+
+
+def working_copy(built: Built, directory: Path) -> Path:
+    """A copy of the cached file that a benchmark may write to (the cache stays as built)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / built.path.name
+    _remove(target)
+    shutil.copyfile(built.path, target)
+    return target
+
+
+if __name__ == "__main__":
+    for count in [int(arg) for arg in sys.argv[1:]] or [1000]:
+        result = build(count)
+        print(result.path, "cached" if result.cached else "built", result.seconds, "s", result.info)

@@ -305,3 +305,103 @@ def test_brand_terms_from_names() -> None:
         "USAirways",
         "United",
     ]
+
+
+# --- reading brand talk beyond complaints to airlines -------------------------------------------
+
+
+def test_a_hyphenated_word_reads_as_the_phrase(scorer: Scorer) -> None:
+    assert weights(scorer.score("big shout-out to the crew"))["shout out"] > 0
+    assert weights(scorer.score("a no-show again"))["no show"] < 0
+
+
+def test_a_quick_duration_is_not_time_lost(scorer: Scorer) -> None:
+    for quick in (
+        "refund sorted in 5 minutes",
+        "fixed within an hour",
+        "in the last 6 months I flew a lot",
+        "posted 2 hours ago",
+        "what are the opening hours",
+    ):
+        assert "time lost" not in weights(scorer.score(quick)), quick
+    for lost in ("on hold for 45 minutes", "waited 3 hours at the gate", "on hold for hours"):
+        assert weights(scorer.score(lost))["time lost"] < 0, lost
+
+
+def test_a_word_without_weight_gets_none_from_capitals(scorer: Scorer) -> None:
+    # VADER gives a capitalized word of weight 0 a negative weight of its own.
+    assert scorer.score("Do you deliver to a PO box? Thinking about it").label == "neutral"
+    assert weights(scorer.score("Does the NFC reader WORK")) == {}
+
+
+def test_chat_acronyms_that_are_ordinary_abbreviations_carry_nothing(scorer: Scorer) -> None:
+    for text in ("the Kindle DX arrived", "shipping to TX", "NFC on the new phone", "PO 4411"):
+        assert scorer.score(text).compound == 0.0, text
+    assert scorer.score("wtf is this").label == "negative"  # a real one still counts
+
+
+def test_emoji_with_a_weight_of_their_own(scorer: Scorer) -> None:
+    assert weights(scorer.score("paying for this 🤡"))["🤡"] < 0
+    assert scorer.score("🤡🤡🤡").label == "negative"  # no letters, still scored
+    assert weights(scorer.score("the driver waited for me 🙌"))["🙌"] > 0
+    assert "smiling" in " ".join(weights(scorer.score("thanks 😊")))  # others: VADER's words
+
+
+def test_contempt_reads_as_negative(scorer: Scorer) -> None:
+    assert scorer.score("imagine paying for this garbage").label == "negative"
+    assert scorer.score("what a trash service, run by clowns").label == "negative"
+
+
+def test_sarcastic_praise_is_a_complaint(scorer: Scorer) -> None:
+    for text in (
+        "Oh great, another delivery exception. Love that for me.",
+        "Perfect, another delay",
+        "just what I needed today, a soaked box",
+    ):
+        score = scorer.score(text)
+        assert score.label == "negative", (text, score)
+        assert "sarcastic praise" in weights(score)
+
+
+def test_strong_praise_beside_one_stray_negative_word_is_praise(scorer: Scorer) -> None:
+    score = scorer.score("Awesome show and amazing sound, though the queue went round the block")
+    assert score.label == "positive"
+    assert "praise inside a complaint" not in weights(score)
+    # ... but thanks inside a real complaint are still discounted.
+    complaint = scorer.score("thanks for losing my bag, on hold for 2 hours, still no answer")
+    assert complaint.label == "negative"
+    assert weights(complaint)["praise inside a complaint"] < 0
+
+
+def test_a_negative_post_sharing_a_link_reads_as_a_report(scorer: Scorer) -> None:
+    bare = scorer.score("Lawsuit could collapse as new evidence comes to light")
+    linked = scorer.score("Lawsuit could collapse as new evidence comes to light https://t.co/x")
+    assert bare.compound is not None and linked.compound is not None
+    assert bare.compound < linked.compound <= 0
+    assert weights(linked)["shares a link"] > 0
+    praise = "Loving the new lockers, so convenient"
+    assert scorer.score(praise + " https://t.co/x").compound == scorer.score(praise).compound
+
+
+def test_idioms_of_enthusiasm(scorer: Scorer) -> None:
+    for text in ("this app is killing it", "kick ass deals at the store", "can't get enough"):
+        assert scorer.score(text).label == "positive", text
+    assert "negated service" not in weights(scorer.score("you can't go wrong with them"))
+
+
+def test_the_demo_stream_reads_the_right_way() -> None:
+    """Posts of the built-in demo that were read the wrong way round; each now reads right
+    through the general fixes above (none is a rule of its own)."""
+    from tui.demo import BRAND_TERMS
+
+    demo = Scorer(BRAND_TERMS)
+    expected = {
+        "Thanks @parcelly support, refund sorted in 5 minutes. That's how it's done.": "positive",
+        "Shout-out to the @parcelly driver who waited while I ran down three flights of "
+        "stairs 🙌": "positive",
+        "Does @parcelly deliver to PO boxes? Thinking of switching.": "neutral",
+        "Oh great, another 'delivery exception' from @parcelly. Love that for me.": "negative",
+        "@parcelly imagine paying for this garbage 🤡🤡🤡": "negative",
+    }
+    for text, label in expected.items():
+        assert demo.score(text).label == label, (text, demo.score(text))

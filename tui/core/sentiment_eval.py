@@ -4,6 +4,8 @@ Pure Python, no third-party imports, shared by ``benchmarks/sentiment_eval.py`` 
 test. The labelled data itself never ships with the project; callers pass a path.
 
 * ``load_labelled_csv`` reads a CSV with a text column, a label column and a brand column.
+* ``load_brand_sets`` reads the brand-mention development file (several public sets in one
+  CSV) into one list of examples per set, with the brand terms a team would configure.
 * ``brand_terms_from_names`` turns brand names into the ``brand_terms`` a team would configure.
 * ``Metrics.of`` gives the confusion matrix, per-class precision/recall/F1 and macro-F1.
 * ``choose_thresholds`` picks the negative/positive cut-offs on compound scores.
@@ -23,6 +25,7 @@ from pathlib import Path
 __all__ = [
     "CLASSES",
     "PREDICTED",
+    "BrandSet",
     "CrossValidation",
     "Example",
     "Metrics",
@@ -30,6 +33,7 @@ __all__ = [
     "choose_thresholds",
     "classify",
     "cross_validate",
+    "load_brand_sets",
     "load_labelled_csv",
 ]
 
@@ -67,6 +71,51 @@ def load_labelled_csv(
                 raise ValueError(f"{path}: unknown label {label!r} on line {reader.line_num}")
             examples.append(Example(row[text_column], label, row.get(brand_column) or ""))
     return examples
+
+
+@dataclass(frozen=True, slots=True)
+class BrandSet:
+    """One public set of labelled brand mentions, and the brand terms a team would give."""
+
+    name: str
+    examples: tuple[Example, ...]
+    brand_terms: tuple[str, ...]
+
+
+BRAND_SET_TERMS: dict[str, tuple[str, ...]] = {
+    "sxsw-brands": ("Apple", "Google", "iPad", "iPhone", "Android"),
+    "apple": ("Apple",),
+}
+"""The brands each set is about, as a team watching them would configure ``brand_terms``
+(sets not listed: the distinct values of their ``target`` column, each a search term)."""
+
+LINK_PLACEHOLDER = "{link}"
+"""Some sets replaced every URL with this; loading puts a URL back, as the post had one."""
+
+
+def load_brand_sets(path: str | Path) -> dict[str, BrandSet]:
+    """The brand-mention file (columns ``set, text, label, target``) as one ``BrandSet`` per
+    value of ``set``, in file order."""
+    rows: dict[str, list[Example]] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames or []
+        for column in ("set", "text", "label"):
+            if column not in fields:
+                raise ValueError(f"{path}: no column {column!r} (columns: {', '.join(fields)})")
+        for row in reader:
+            label = row["label"].strip().lower()
+            if label not in CLASSES:
+                raise ValueError(f"{path}: unknown label {label!r} on line {reader.line_num}")
+            text = row["text"].replace(LINK_PLACEHOLDER, "https://link.invalid/")
+            rows.setdefault(row["set"], []).append(Example(text, label, row.get("target") or ""))
+    sets = {}
+    for name, examples in rows.items():
+        terms = BRAND_SET_TERMS.get(name) or tuple(
+            sorted({e.brand for e in examples if e.brand.strip()})
+        )
+        sets[name] = BrandSet(name, tuple(examples), tuple(brand_terms_from_names(terms)))
+    return sets
 
 
 def brand_terms_from_names(names: Iterable[str]) -> list[str]:

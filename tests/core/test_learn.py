@@ -1,0 +1,212 @@
+"""The learned sentiment model: features, training, scoring, storage as data, and judging it
+against the lexicon. Every label here is made up by the tests (``tests.synthetic_labels``)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import replace
+
+import pytest
+
+from tests.synthetic_labels import brand_slang, plain_sentiment
+from tui.core.learn import (
+    FEATURES_VERSION,
+    MIN_LABELS,
+    Featurizer,
+    LearnedModel,
+    LearnedScorer,
+    ModelFormatError,
+    choose_biases,
+    learn,
+    train,
+)
+from tui.core.sentiment import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer(brand_terms=["Parcelly"])
+
+
+@pytest.fixture(scope="module")
+def slang() -> list[tuple[str, str]]:
+    return brand_slang()
+
+
+@pytest.fixture(scope="module")
+def trained(scorer: Scorer, slang: list[tuple[str, str]]) -> LearnedScorer:
+    model = train(scorer, [t for t, _ in slang], [label for _, label in slang])
+    return LearnedScorer(scorer, replace(model, version=3))
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+def test_features_read_text_as_the_lexicon_does(scorer: Scorer) -> None:
+    found = Featurizer(scorer).features(
+        "@parcelly Parcelly was NOT late, 45 minutes early! https://t.co/x #GreatService"
+    )
+    assert found is not None
+    names = set(found.names)
+    assert "parcelly" not in names  # brand term and handle removed
+    assert "~late" in names and "not ~late" in names  # negation marks what follows
+    assert "0" in names and "minutes" in names  # numbers folded
+    assert "great" in names and "service" in names  # hashtag split into its words
+    assert "(shares a link)" in names and "t" not in names  # the URL itself is not read
+    assert "!" in names
+    assert 0 < found.positive < 3 and found.negative <= 0
+
+
+def test_negation_ends_at_the_clause(scorer: Scorer) -> None:
+    found = Featurizer(scorer).features("not late, but rude")
+    assert found is not None
+    assert "~late" in found.names and "rude" in found.names and "~rude" not in found.names
+
+
+def test_emoji_are_tokens_with_their_lexicon_weight(scorer: Scorer) -> None:
+    found = Featurizer(scorer).features("the box 🤡🤡")
+    assert found is not None
+    assert "🤡" in found.names and found.negative < 0
+
+
+def test_text_the_lexicon_leaves_unscored_has_no_features(
+    scorer: Scorer, trained: LearnedScorer
+) -> None:
+    french = "Mon colis est en retard de trois jours, personne ne répond au service client."
+    assert scorer.score(french).label == "unscored"
+    assert Featurizer(scorer).features(french) is None
+    assert Featurizer(scorer).features("   ") is None
+    score = trained.score(french)
+    assert score.label == "unscored" and score.compound is None and score.model == "learned-3"
+
+
+# --- training and scoring ---------------------------------------------------------------------
+
+
+def test_model_learns_the_brands_own_words(trained: LearnedScorer, scorer: Scorer) -> None:
+    unseen = {
+        "the courier zorbled my parcel": "negative",
+        "flimpy handling this week": "positive",
+        "which depot keeps a parcel overnight": "neutral",
+    }
+    for text, label in unseen.items():
+        assert scorer.score(text).label != label or label == "neutral"
+        score = trained.score(text)
+        assert score.label == label, (text, score)
+        assert score.model == "learned-3"
+    negative = trained.score("the courier zorbled my parcel")
+    positive = trained.score("flimpy handling this week")
+    assert negative.compound is not None and negative.compound < -0.3
+    assert positive.compound is not None and positive.compound > 0.3
+
+
+def test_reasons_name_the_words_that_moved_the_score(
+    scorer: Scorer, slang: list[tuple[str, str]]
+) -> None:
+    pairs = slang + [(f"the {item} was not flimpy at all", "negative") for item in "abcdefgh"]
+    model = train(scorer, [t for t, _ in pairs], [label for _, label in pairs])
+    score = LearnedScorer(scorer, model).score("the courier zorbled my parcel, not flimpy")
+    assert score.label == "negative"
+    weights = {r.term: r.weight for r in score.reasons}
+    assert weights["zorbled"] < 0
+    assert weights["not: flimpy"] < 0  # a negated word is shown as such, and counts against
+    assert len(score.reasons) <= 8
+    strengths = [abs(r.weight) for r in score.reasons]
+    assert strengths == sorted(strengths, reverse=True)
+
+
+def test_a_class_never_labelled_is_never_predicted(scorer: Scorer) -> None:
+    pairs = [(t, label) for t, label in brand_slang() if label != "positive"]
+    model = train(scorer, [t for t, _ in pairs], [label for _, label in pairs])
+    assert model.classes == ("negative", "neutral")
+    learned = LearnedScorer(scorer, model)
+    for text in ("flimpy flimpy, love it", "great, wonderful, excellent", "the box zorbled"):
+        assert learned.score(text).label in ("negative", "neutral")
+
+
+def test_training_needs_two_classes(scorer: Scorer) -> None:
+    with pytest.raises(ValueError, match="two classes"):
+        train(scorer, ["a zorbled box", "zorbled again"], ["negative", "negative"])
+    with pytest.raises(ValueError, match="unknown label"):
+        train(scorer, ["a box", "another box"], ["negative", "angry"])
+
+
+# --- the model as data ------------------------------------------------------------------------
+
+
+def test_model_round_trips_as_compressed_json(trained: LearnedScorer, scorer: Scorer) -> None:
+    data = trained.model.to_bytes()
+    document = json.loads(zlib.decompress(data))  # data, not a pickle
+    assert document["features_version"] == FEATURES_VERSION
+    again = LearnedScorer(scorer, LearnedModel.from_bytes(data, version=3))
+    for text in ("my parcel got zorbled", "so flimpy", "which hub opens sunday"):
+        first, second = trained.score(text), again.score(text)
+        assert first.label == second.label
+        assert first.compound == pytest.approx(second.compound, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not zlib at all",
+        zlib.compress(b"[1, 2, 3]"),
+        zlib.compress(json.dumps({"format": 9}).encode()),
+        zlib.compress(json.dumps({"format": 1, "classes": ["negative"]}).encode()),
+    ],
+)
+def test_unreadable_model_is_refused(data: bytes) -> None:
+    with pytest.raises(ModelFormatError):
+        LearnedModel.from_bytes(data)
+
+
+def test_model_of_another_featurizer_is_not_used(trained: LearnedScorer, scorer: Scorer) -> None:
+    old = replace(trained.model, features_version=FEATURES_VERSION + 1)
+    with pytest.raises(ModelFormatError, match="retrain"):
+        LearnedScorer(scorer, old)
+
+
+# --- judging it against the lexicon -------------------------------------------------------------
+
+
+def test_learn_beats_the_lexicon_on_the_brands_words(
+    scorer: Scorer, slang: list[tuple[str, str]]
+) -> None:
+    model, evaluation = learn(scorer, [t for t, _ in slang], [label for _, label in slang])
+    assert evaluation.labels == len(slang) and evaluation.folds == 5
+    assert evaluation.counts == {"negative": 40, "neutral": 40, "positive": 40}
+    assert evaluation.learned.macro_f1 > 0.9
+    assert evaluation.lexicon.macro_f1 < 0.7
+    assert evaluation.beats_lexicon
+    assert "learned model scores from now on" in evaluation.verdict()
+    assert model.labels == len(slang)
+    assert json.loads(json.dumps(evaluation.to_json())) == evaluation.to_json()
+
+
+def test_lexicon_stays_in_charge_when_it_cannot_be_beaten(scorer: Scorer) -> None:
+    pairs = plain_sentiment()
+    texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+    assert [scorer.score(t).label for t in texts] == labels  # the lexicon is perfect here
+    _, evaluation = learn(scorer, texts, labels)
+    assert evaluation.lexicon.macro_f1 == 1.0
+    assert not evaluation.beats_lexicon
+    verdict = evaluation.verdict()
+    assert "lexicon stays in charge" in verdict and "does not beat" in verdict
+
+
+def test_learn_refuses_too_few_labels(scorer: Scorer) -> None:
+    pairs = brand_slang(per_class=3)
+    with pytest.raises(ValueError, match=f"at least {MIN_LABELS}"):
+        learn(scorer, [t for t, _ in pairs], [label for _, label in pairs])
+
+
+def test_class_shifts_trade_negative_recall_for_precision() -> None:
+    # Held-out scores where the model calls too much negative: 10 true negatives at a
+    # clear margin, 10 neutrals just on the negative side.
+    scores = [(1.0, 0.0, -1.0)] * 10 + [(0.2, 0.0, -1.0)] * 10
+    labels = ["negative"] * 10 + ["neutral"] * 10
+    b_neg, b_neu, _ = choose_biases(scores, labels)
+    assert b_neu == 0.0
+    assert -1.0 < b_neg < -0.2  # moves the neutrals back without losing the negatives
+    unshifted = choose_biases([(1.0, 0.0, -1.0)] * 4, ["negative"] * 4)
+    assert unshifted == (0.0, 0.0, 0.0)  # nothing to gain: the smallest shift wins

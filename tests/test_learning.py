@@ -1,0 +1,485 @@
+"""The learned model at work, through a real SQLite store: labels gathered from overrides and
+mapped tags, ``triage learn`` (stored, versioned, in charge only while it beats the lexicon),
+re-scoring, ingest with the model in charge, the lease holder's retraining, import and export
+of labels. Every label is made up by the tests or written through the store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.synthetic_labels import brand_slang, plain_sentiment
+from tui.cli import main
+from tui.collector import Collector
+from tui.config import Config, LearningConfig, SourceConfig, load_config
+from tui.core.model import IncomingMention
+from tui.exchange import export, import_file
+from tui.ingest import Ingestor, make_scorer
+from tui.learning import (
+    ModelFollower,
+    Retrainer,
+    TrainingFailed,
+    _in_child_process,
+    _scorer_options,
+    learn,
+    rescore,
+    scorer_in_charge,
+    use_lexicon,
+)
+from tui.sources.base import Http, PollResult, Source
+from tui.store import Store, StoreError
+
+CONFIG = Config(learning=LearningConfig(min_labels=30))
+
+
+class Log(list[str]):
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
+async def add(store: Store, texts: Sequence[str], source: str = "test") -> list[int]:
+    """Store texts through ingest (scored by whatever is in charge); their ids in order."""
+    ingestor = Ingestor(store, make_scorer(CONFIG))
+    mentions = [
+        IncomingMention(source, f"{source}-{i}", text) for i, text in enumerate(texts, start=1)
+    ]
+    ids = await ingestor.ingest(mentions)
+    assert len(ids) == len(texts)
+    return ids
+
+
+async def labelled(store: Store, pairs: Sequence[tuple[str, str]]) -> list[int]:
+    """Store the texts and give each its label as an operator override."""
+    ids = await add(store, [t for t, _ in pairs], source="labelled")
+    for mention_id, (_, label) in zip(ids, pairs, strict=True):
+        await store.set_operator_label(mention_id, label)  # type: ignore[arg-type]
+    return ids
+
+
+async def column(store: Store, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    return [r[0] for r in await store._all(sql, params)]
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+async def test_labels_are_overrides_and_mapped_tags(store: Store) -> None:
+    ids = await add(store, [f"text {n}" for n in range(6)])
+    await store.set_operator_label(ids[0], "negative")
+    await store.set_operator_label(ids[1], "unscored")  # not a sentiment: left out
+    await store.add_tag(ids[2], "complaint")
+    await store.add_tag(ids[3], "praise")
+    await store.add_tag(ids[3], "billing")  # unmapped tags do not matter
+    await store.add_tag(ids[4], "complaint")
+    await store.add_tag(ids[4], "praise")  # tags disagree: left out
+    await store.add_tag(ids[5], "praise")
+    await store.set_operator_label(ids[5], "neutral")  # the override wins over the tag
+    found = await store.labelled_mentions({"complaint": "negative", "praise": "positive"})
+    by_id = {e.mention_id: (e.label, e.origin) for e in found.examples}
+    assert by_id == {
+        ids[0]: ("negative", "operator"),
+        ids[2]: ("negative", "tag:complaint"),
+        ids[3]: ("positive", "tag:praise"),
+        ids[5]: ("neutral", "operator"),
+    }
+    assert found.conflicts == 1 and found.from_operator == 2 and found.from_tags == 2
+    assert found.last_event == max(await column(store, "SELECT id FROM events"))
+    events = await store.label_events_since(0, ["complaint", "praise"])
+    assert events == 8  # 3 overrides + 5 mapped tags; the billing tag is not counted
+
+
+# --- triage learn, as a function --------------------------------------------------------------
+
+
+async def test_learn_stores_a_versioned_model_that_takes_over(store: Store) -> None:
+    ids = await labelled(store, brand_slang())
+    open_ids = await add(store, ["my locker got zorbled", "flimpy pickup today"], "stream")
+    done = (await add(store, ["another zorbled return"], "old"))[0]
+    await store.set_status(done, "done")
+
+    outcome = await learn(store, CONFIG)
+
+    assert outcome.skipped is None and outcome.stored is not None
+    assert outcome.stored.version == 1 and outcome.stored.name == "learned-1"
+    assert outcome.stored.in_charge and outcome.in_charge == "learned-1"
+    assert outcome.evaluation is not None and outcome.evaluation.beats_lexicon
+    assert outcome.seconds > 0
+    (row,) = await store.models()
+    assert row.labels == len(ids) and row.trained_by == "tester"
+    assert row.figures["learned"]["macro_f1"] > row.figures["lexicon"]["macro_f1"]
+    # Open mentions are re-scored with the model; a done one keeps its lexicon score.
+    assert outcome.rescored == len(ids) + 2
+    zorbled = await store.mention(open_ids[0])
+    flimpy = await store.mention(open_ids[1])
+    old = await store.mention(done)
+    assert zorbled is not None and flimpy is not None and old is not None
+    assert (zorbled.score.label, zorbled.score.model) == ("negative", "learned-1")
+    assert (flimpy.score.label, flimpy.score.model) == ("positive", "learned-1")
+    assert "zorbled" in {r.term for r in zorbled.score.reasons}
+    assert old.score.model == "lexicon"
+    # The operator's labels are untouched, and still win.
+    first = await store.mention(ids[0])
+    assert first is not None and first.operator_label == brand_slang()[0][1]
+    learn_events = [e for e in await store.events() if e.action == "learn"]
+    assert len(learn_events) == 1 and json.loads(learn_events[0].detail)["model"] == "learned-1"
+
+    again = await learn(store, CONFIG, rescore_scope="all")
+    assert again.stored is not None and again.stored.version == 2
+    old = await store.mention(done)
+    assert old is not None and old.score.model == "learned-2"
+
+
+async def test_a_model_that_does_not_beat_the_lexicon_is_kept_out(store: Store) -> None:
+    await labelled(store, plain_sentiment())
+    outcome = await learn(store, CONFIG)
+    assert outcome.stored is not None and not outcome.stored.in_charge
+    assert outcome.evaluation is not None and not outcome.evaluation.beats_lexicon
+    assert outcome.in_charge == "lexicon"
+    assert await store.in_charge_version() is None
+    assert (await scorer_in_charge(store, make_scorer(CONFIG))).name == "lexicon"
+    (row,) = await store.models()
+    assert row.has_model and not row.in_charge  # stored with its figures all the same
+
+
+async def test_too_few_labels_trains_nothing_and_says_why(store: Store) -> None:
+    await labelled(store, brand_slang(per_class=4))
+    outcome = await learn(store, CONFIG)
+    assert outcome.stored is None and outcome.evaluation is None
+    assert outcome.skipped is not None and "at least 30" in outcome.skipped
+    assert await store.models() == []
+
+
+async def test_handing_back_to_the_lexicon(store: Store) -> None:
+    await labelled(store, brand_slang())
+    await learn(store, CONFIG)
+    assert await store.in_charge_version() == 1
+    rescored = await use_lexicon(store, CONFIG, rescore_scope="all")
+    assert rescored == 120
+    assert await store.in_charge_version() is None
+    models = await store.models()
+    assert [m.name for m in models] == ["lexicon", "learned-1"]
+    assert set(await column(store, "SELECT model FROM mention_models")) == set()
+
+
+async def test_stored_models_are_append_only(store: Store) -> None:
+    await labelled(store, brand_slang())
+    await learn(store, CONFIG)
+    with pytest.raises(Exception, match="append-only"):
+        await store._db.execute("UPDATE sentiment_models SET in_charge = 0")
+    with pytest.raises(Exception, match="append-only"):
+        await store._db.execute("DELETE FROM sentiment_models")
+
+
+# --- who scores arriving mentions ---------------------------------------------------------------
+
+
+async def test_ingest_follows_the_model_another_process_trained(db_path: Path) -> None:
+    collector_side = await Store.open(db_path, "collector")
+    operator_side = await Store.open(db_path, "ana")
+    try:
+        ingestor = Ingestor(collector_side, make_scorer(CONFIG))
+        await ingestor.ingest([IncomingMention("s", "1", "the van zorbled my box")])
+        await labelled(operator_side, brand_slang())
+        await learn(operator_side, CONFIG, rescore_scope="none")
+        (new_id,) = await ingestor.ingest([IncomingMention("s", "2", "the van zorbled my box")])
+        mention = await collector_side.mention(new_id)
+        assert mention is not None
+        assert (mention.score.label, mention.score.model) == ("negative", "learned-1")
+        assert await column(collector_side, "SELECT model FROM mention_models") == ["learned-1"]
+        # An edit of that post is scored again, by whoever is in charge then.
+        await use_lexicon(operator_side, CONFIG, rescore_scope="none")
+        await ingestor.ingest([IncomingMention("s", "2", "the van zorbled my box twice")])
+        mention = await collector_side.mention(new_id)
+        assert mention is not None and mention.score.model == "lexicon"
+        assert await column(collector_side, "SELECT model FROM mention_models") == []
+    finally:
+        await collector_side.close()
+        await operator_side.close()
+
+
+async def test_follower_reads_the_version_once_per_batch(store: Store) -> None:
+    follower = ModelFollower(make_scorer(CONFIG))
+    first = await follower.scorer(store)
+    assert first.name == "lexicon"
+    await labelled(store, brand_slang())
+    await learn(store, CONFIG, rescore_scope="none")
+    learned = await follower.scorer(store)
+    assert learned.name == "learned-1"
+    assert await follower.scorer(store) is learned  # same version: not loaded again
+
+
+async def test_rescore_walks_every_mention_in_batches(store: Store) -> None:
+    ids = await add(store, [f"the box {n} arrived" for n in range(1203)])
+    done, changed = await rescore(store, make_scorer(CONFIG), open_only=False)
+    assert done == len(ids) and changed == 0
+
+
+# --- the lease holder retrains --------------------------------------------------------------------
+
+
+class StaticSource(Source):
+    """A source that returns the same mentions on every poll (no network)."""
+
+    kind = "jsonl"
+
+    def __init__(self, mentions: Sequence[IncomingMention]) -> None:
+        super().__init__(SourceConfig("jsonl", "static", ""))
+        self.mentions = list(mentions)
+
+    async def poll(self, http: Http, cursor: str | None) -> PollResult:
+        return PollResult(self.mentions, cursor="done")
+
+    async def check(self, http: Http) -> str:
+        return "ok"
+
+
+async def test_retrainer_waits_for_enough_new_labels(store: Store) -> None:
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=50))
+    log = Log()
+    retrainer = Retrainer(config, store, log)
+    ids = await labelled(store, brand_slang(per_class=10))  # 30 label events
+    assert await retrainer.check() is None  # fewer than 50 new
+    pairs = brand_slang(per_class=10, seed=99)
+    for mention_id, (_, label) in zip(ids[:20], pairs, strict=False):
+        await store.set_operator_label(mention_id, label)  # type: ignore[arg-type]
+    outcome = await retrainer.check()
+    assert outcome is not None and outcome.stored is not None
+    assert any("learning: trained learned-1" in line for line in log)
+    assert await retrainer.check() is None  # nothing new since
+
+
+async def test_lease_holder_retrains_after_a_poll(store: Store) -> None:
+    await labelled(store, brand_slang())
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=100))
+    log = Log()
+    async with httpx.AsyncClient() as client:
+        collector = Collector(
+            config,
+            store,
+            client,
+            holder="tester@host pid 1",
+            log=log,
+            sources=[StaticSource([IncomingMention("static", "1", "my box got zorbled")])],
+        )
+        outcomes = await collector.run_once()
+    assert outcomes is not None and all(o.ok for o in outcomes)
+    assert await store.in_charge_version() == 1
+    (new,) = await column(store, "SELECT id FROM mentions WHERE source = 'static'")
+    mention = await store.mention(new)
+    assert mention is not None and mention.score.model == "learned-1"  # re-scored: open
+    assert any(line.startswith("learning: trained learned-1 on 120 labels") for line in log)
+
+
+async def test_stopping_ends_a_training_under_way(store: Store) -> None:
+    await labelled(store, brand_slang())
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=10))
+    log = Log()
+    retrainer = Retrainer(config, store, log)
+    halt = asyncio.Event()
+    running = asyncio.create_task(retrainer.run(halt))
+    retrainer.nudge()
+    await asyncio.sleep(0.5)  # the training process is starting (it imports scikit-learn)
+    started = time.monotonic()
+    halt.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert time.monotonic() - started < 5
+    assert await store.models() == []  # nothing half-stored
+    assert not [p for p in multiprocessing.active_children() if p.name == "triage-learn"]
+
+
+async def test_a_failed_training_process_is_reported() -> None:
+    with pytest.raises(TrainingFailed, match="ValueError"):
+        await _in_child_process(_scorer_options(CONFIG), ["a", "b"], ["negative", "bad"], 2)
+
+
+async def test_retraining_can_be_turned_off(store: Store) -> None:
+    await labelled(store, brand_slang())
+    config = Config(learning=LearningConfig(retrain_after=0))
+    assert not Retrainer(config, store, Log()).enabled
+    assert await Retrainer(config, store, Log()).check() is None
+
+
+# --- export and import of labels ------------------------------------------------------------------
+
+
+async def test_export_names_the_model_and_import_restores_labels(
+    store: Store, tmp_path: Path, db_path: Path
+) -> None:
+    ids = await labelled(store, brand_slang(per_class=12))
+    await store.add_tag(ids[0], "complaint")
+    await store.set_status(ids[1], "done")
+    await learn(store, CONFIG, rescore_scope="all")
+    path = tmp_path / "out.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        await export(store, out)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {r["sentiment"]["model"] for r in records} == {"learned-1"}
+    csv_path = tmp_path / "out.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as out:
+        await export(store, out, fmt="csv")
+    header = csv_path.read_text().splitlines()[0]
+    assert '"sentiment_model"' in header
+
+    other = await Store.open(tmp_path / "other.db", "importer")
+    try:
+        ingestor = Ingestor(other, make_scorer(CONFIG))
+        report = await import_file(ingestor, path)
+        assert report.added == len(ids) and not report.problems
+        assert report.restored.labels == len(ids)
+        assert report.restored.tags == 1 and report.restored.statuses == 1
+        labels = await other.labelled_mentions({})
+        assert sorted(e.label for e in labels.examples) == sorted(
+            label for _, label in brand_slang(per_class=12)
+        )
+        events = await other.events()
+        restored = [e for e in events if e.action in ("label", "tag", "status")]
+        assert len(restored) == len(ids) + 2
+        assert {e.by for e in restored} == {"importer"}
+        again = await import_file(ingestor, path)
+        assert again.restored.labels == again.restored.tags == again.restored.statuses == 0
+        assert len(await other.events()) == len(events)  # nothing twice
+    finally:
+        await other.close()
+
+
+async def test_import_reports_a_bad_label_and_keeps_the_mention(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        {"source": "x", "external_id": "1", "text": "a", "sentiment": {"operator_label": "meh"}},
+        {"source": "x", "external_id": "2", "text": "b", "tags": ["ok", 3]},
+        {"source": "x", "external_id": "3", "text": "c", "status": "closed"},
+        {"source": "x", "external_id": "4", "text": "d", "tags": "complaint;praise"},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    report = await import_file(Ingestor(store, make_scorer(CONFIG)), path)
+    assert report.added == 4
+    assert len(report.problems) == 3
+    assert "operator_label 'meh'" in report.problems[0] and ":1:" in report.problems[0]
+    assert "tags must be" in report.problems[1]
+    assert "status 'closed'" in report.problems[2]
+    assert report.restored.tags == 2
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, body: str = "[learning]\nmin_labels = 30\n") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def seed_file(tmp_path: Path, pairs: Sequence[tuple[str, str]]) -> Path:
+    path = tmp_path / "labels.jsonl"
+    rows = [
+        {
+            "source": "seed",
+            "external_id": str(n),
+            "text": text,
+            "sentiment": {"operator_label": label},
+        }
+        for n, (text, label) in enumerate(pairs)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return path
+
+
+def test_triage_learn_reports_figures_and_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = write_config(tmp_path), tmp_path / "m.db"
+    common = ["--db", str(db), "--config", str(config)]
+    assert main(["import", str(seed_file(tmp_path, brand_slang())), *common]) == 0
+    assert "restored 120 labels" in capsys.readouterr().err
+    assert main(["learn", *common]) == 0
+    out = capsys.readouterr().out
+    assert "labels: 120 (negative 40, neutral 40, positive 40): 120 operator overrides" in out
+    assert "5-fold cross-validation" in out and "learned model" in out and "lexicon" in out
+    assert "stored as learned-1" in out
+    assert "the learned model scores from now on" in out
+    assert "re-scored 120 open mentions with learned-1" in out
+    assert main(["learn", "--list", *common]) == 0
+    listing = capsys.readouterr().out
+    assert "learned-1" in listing and "in charge" in listing
+    assert main(["learn", "--lexicon", "--rescore", "none", *common]) == 0
+    assert "the lexicon scores from now on" in capsys.readouterr().out
+    assert main(["learn", "--list", *common]) == 0
+    assert "lexicon scores now" in capsys.readouterr().out
+
+
+def test_triage_learn_with_too_few_labels_fails_and_says_how_to_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = write_config(tmp_path), tmp_path / "m.db"
+    common = ["--db", str(db), "--config", str(config)]
+    assert main(["import", str(seed_file(tmp_path, brand_slang(per_class=3))), *common]) == 0
+    capsys.readouterr()
+    assert main(["learn", *common]) == 1
+    out = capsys.readouterr().out
+    assert "not trained: 9 labelled mentions; at least 30 are needed" in out
+    assert "lexicon scores, as before" in out
+    assert main(["learn", "--folds", "1", *common]) == 2
+    assert "--folds must be between 2 and 20" in capsys.readouterr().err
+
+
+def test_triage_learn_says_why_the_lexicon_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, db = write_config(tmp_path), tmp_path / "m.db"
+    common = ["--db", str(db), "--config", str(config)]
+    assert main(["import", str(seed_file(tmp_path, plain_sentiment())), *common]) == 0
+    assert main(["learn", *common]) == 0
+    out = capsys.readouterr().out
+    assert "the lexicon stays in charge" in out and "does not beat" in out
+    assert "re-scored 90 open mentions with lexicon" in out
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def test_learning_config_defaults_and_values(tmp_path: Path) -> None:
+    assert Config().learning.tags == {"complaint": "negative", "praise": "positive"}
+    path = write_config(
+        tmp_path,
+        "[learning]\nretrain_after = 0\nfolds = 10\n\n[learning.tags]\n"
+        '"#Refund" = "negative"\nkudos = "positive"\n',
+    )
+    learning = load_config(path).learning
+    assert learning.retrain_after == 0 and learning.folds == 10
+    assert learning.tags == {"refund": "negative", "kudos": "positive"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[learning]\nfolds = 1\n", ":2: learning.folds: 1 is out of range"),
+        ("[learning]\nmin_labels = 5\n", ":2: learning.min_labels: 5 is out of range"),
+        ("[learning]\nretrain_after = true\n", ":2: learning.retrain_after: expected a number"),
+        ("[learning]\nretrain = 5\n", ":2: learning.retrain: unknown key"),
+        ('[learning.tags]\ncomplaint = "bad"\n', ":2: learning.tags.complaint: unknown label"),
+        ("[learning.tags]\ncomplaint = 1\n", ":2: learning.tags.complaint: expected a string"),
+    ],
+)
+def test_learning_config_errors_name_key_and_line(tmp_path: Path, body: str, message: str) -> None:
+    from tui.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        load_config(write_config(tmp_path, body))
+
+
+async def test_a_database_without_models_scores_with_the_lexicon(store: Store) -> None:
+    assert await store.in_charge_version() is None
+    assert await store.latest_model() is None
+    assert await store.scored_by(1) == "lexicon"
+    with pytest.raises(StoreError):
+        await store._one("SELECT nope FROM sentiment_models")

@@ -102,7 +102,8 @@ def test_csv_export_cannot_run_formulas(
     assert float(by_id["5"]["sentiment_compound"]) < 0  # a negative number is not prefixed
     # Every cell is quoted, so a ";" separator in another locale cannot split a cell.
     header = data.decode("utf-8").split("\r\n", 1)[0]
-    assert header.startswith('"id","source",') and header.endswith('"versions"')
+    assert header.startswith('"id","source",')
+    assert header.endswith('"versions","assigned_to","notes"')
     assert ',"a;=1+2"",=3+4\n=5",' in data.decode("utf-8")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import shutil
 import sys
 import tempfile
@@ -21,7 +20,9 @@ from typing import Any
 from tui.config import Config, ConfigError, default_db_path, load_config, parse_duration
 from tui.core.model import STATUSES, Filter, utcnow
 from tui.core.records import parse_time
+from tui.core.text import normalize_tag
 from tui.store import Store, StoreError
+from tui.store.access import unix_user
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -43,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=argparse.SUPPRESS,
         help="config file (default: $TRIAGE_CONFIG, then the user config directory)",
+    )
+    common.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="open the database for reading only (automatic when you may not write it)",
     )
     parser = argparse.ArgumentParser(
         prog="triage",
@@ -79,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     evidence.add_argument("mention_id", type=int, metavar="MENTION_ID")
     evidence.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    evidence.add_argument(
+        "--force", action="store_true", help="replace DIR/mention-ID if it exists already"
+    )
 
     collect = commands.add_parser(
         "collect", parents=[common], help="poll the configured sources headless"
@@ -86,25 +96,63 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--once", action="store_true", help="poll each enabled source once")
 
     commands.add_parser(
-        "doctor", parents=[common], help="check the config and each source's reachability"
+        "doctor",
+        parents=[common],
+        help="check the config, each source's reachability and the database's permissions",
+    )
+
+    learn = commands.add_parser(
+        "learn",
+        parents=[common],
+        help="train the sentiment model on the team's labels; it scores while it beats the lexicon",
+    )
+    learn.add_argument(
+        "--rescore",
+        choices=("open", "all", "none"),
+        default="open",
+        help="mentions to score again afterwards (default: open, i.e. status new)",
+    )
+    learn.add_argument("--folds", type=int, help="cross-validation folds (default: [learning])")
+    learn.add_argument(
+        "--lexicon",
+        action="store_true",
+        help="hand scoring back to the lexicon until the next training",
+    )
+    learn.add_argument(
+        "--list", action="store_true", help="list the stored models and their figures"
+    )
+
+    who = commands.add_parser(
+        "who",
+        parents=[common],
+        help="who is running the app: operator, since when, selection, handled this shift",
+    )
+    who.add_argument("--format", choices=("text", "json"), default="text")
+
+    init = commands.add_parser(
+        "init", parents=[common], help="create (or migrate) the database, optionally for a team"
+    )
+    init.add_argument(
+        "--shared",
+        metavar="GROUP",
+        help="make the database's directory group-owned and setgid, its files group read-write",
     )
     return parser
 
 
 def operator_name(config: Config) -> str:
-    if config.operator:
-        return config.operator
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
+    """The name shown and recorded as ``by``: the config's ``operator`` (a display name), else
+    the Unix user. Every event also records the Unix user itself, whatever this says."""
+    return config.operator or unix_user()
 
 
-def _db_path(args: argparse.Namespace) -> Path:
+def _db_path(args: argparse.Namespace, *, create_dir: bool = True) -> Path:
     path: Path | None = getattr(args, "db", None)
     if path is not None:
         return path.expanduser()
     path = default_db_path()
+    if not create_dir:
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -112,23 +160,44 @@ def _db_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _read_only(args: argparse.Namespace) -> bool | None:
+    """``Store.open``'s ``read_only`` for a command that only reads: True with --read-only,
+    else None (write if this user may, read otherwise)."""
+    return True if getattr(args, "read_only", False) else None
+
+
+def _writes(args: argparse.Namespace, what: str) -> None:
+    """A command that writes refuses --read-only."""
+    if getattr(args, "read_only", False):
+        raise UsageError(f"{what} writes to the database; drop --read-only")
+
+
 async def _with_store(
-    path: Path, operator: str, body: Callable[[Store], Coroutine[Any, Any, int]]
+    path: Path,
+    operator: str,
+    body: Callable[[Store], Coroutine[Any, Any, int]],
+    *,
+    read_only: bool | None = False,
 ) -> int:
-    store = await Store.open(path, operator)
+    store = await Store.open(path, operator, read_only=read_only)
     try:
+        if store.read_only and read_only is None:
+            print(f"triage: reading only: {store.read_only_reason}", file=sys.stderr)
         return await body(store)
     finally:
         await store.close()
 
 
-def _check_store(path: Path, operator: str) -> None:
-    """Open (and migrate) the database once, so problems show before the screen takes over."""
+def _check_store(path: Path, operator: str, read_only: bool | None = False) -> bool:
+    """Open (and migrate) the database once, so problems show before the screen takes over;
+    whether it opened read-only."""
 
-    async def ok(store: Store) -> int:
-        return EXIT_OK
+    async def check() -> bool:
+        store = await Store.open(path, operator, read_only=read_only)
+        await store.close()
+        return store.read_only
 
-    asyncio.run(_with_store(path, operator, ok))
+    return asyncio.run(check())
 
 
 # -- subcommands -------------------------------------------------------------------------------
@@ -139,8 +208,8 @@ def cmd_app(args: argparse.Namespace, config: Config) -> int:
 
     check_keymap(config)
     path, operator = _db_path(args), operator_name(config)
-    _check_store(path, operator)
-    TriageApp(config, path, operator).run()
+    read_only = _check_store(path, operator, _read_only(args))
+    TriageApp(config, path, operator, read_only=read_only).run()
     return EXIT_OK
 
 
@@ -149,6 +218,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from tui.ui.app import TriageApp, check_keymap
 
     check_keymap(config)
+    _writes(args, "the demo")
     if args.rate <= 0:
         raise UsageError("--rate must be a positive number of mentions per minute")
     if not config.brand_terms:
@@ -159,6 +229,10 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if path is None:
         temporary = Path(tempfile.mkdtemp(prefix="triage-demo-"))
         path = temporary / "demo.db"
+    else:
+        path = path.expanduser()
+        if path.exists():
+            _refuse_real_mentions(path, operator)
     try:
         _check_store(path, operator)
         TriageApp(
@@ -176,24 +250,58 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _refuse_real_mentions(path: Path, operator: str) -> None:
+    """``triage demo --db PATH``: the demo feeds only a database of its own (new, or holding
+    demo mentions only), never one holding real mentions."""
+    from tui.core.text import one_line
+    from tui.demo import holds_only_demo
+
+    async def only_demo(store: Store) -> int:
+        return int(await holds_only_demo(store))
+
+    if not asyncio.run(_with_store(path, operator, only_demo)):
+        raise UsageError(
+            f"{one_line(str(path))} holds mentions that are not from the demo, and the demo "
+            "would mix simulated posts into them; pass --db with a new file, or omit --db "
+            "for a temporary database"
+        )
+
+
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
+    from tui.core.text import one_line
     from tui.exchange import import_file
     from tui.ingest import Ingestor, make_scorer
+    from tui.progress import meter
 
+    _writes(args, "import")
     if str(args.file) != "-" and not args.file.is_file():
-        raise UsageError(f"{args.file}: no such file; give the path of a .jsonl or .csv file")
+        raise UsageError(
+            f"{one_line(str(args.file))}: no such file; give the path of a .jsonl or .csv file"
+        )
 
     async def run(store: Store) -> int:
         ingestor = Ingestor(store, make_scorer(config), config.auto_snapshot)
         try:
-            report = await import_file(ingestor, args.file, fmt=args.format, source=args.source)
+            with meter(f"importing {args.file}") as progress:
+                report = await import_file(
+                    ingestor,
+                    args.file,
+                    fmt=args.format,
+                    source=args.source,
+                    on_total=progress.set_total,
+                    on_record=progress,
+                )
         except ValueError as error:
             raise UsageError(str(error)) from error
         for problem in report.problems:
             print(problem, file=sys.stderr)
         print(
-            f"imported {report.added} new mentions ({report.duplicates} already present, "
-            f"{len(report.problems)} lines skipped)",
+            f"imported {report.added} new mentions ({report.duplicates} already present: "
+            f"{report.updated} updated with new text, {report.unchanged} unchanged; "
+            f"{len(report.problems)} lines skipped); restored {report.restored.labels} "
+            f"labels, {report.restored.tags} tags, {report.restored.statuses} statuses, "
+            f"{report.restored.follow_ups} follow-ups, {report.restored.notes} notes, "
+            f"{report.restored.assignments} assignments",
             file=sys.stderr,
         )
         return EXIT_FAILURE if report.problems else EXIT_OK
@@ -202,6 +310,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def _since(text: str | None) -> datetime | None:
+    """``--since``: a duration back from now (``7d``, ``12h``, ``30m``) or an ISO time."""
     if text is None:
         return None
     try:
@@ -210,56 +319,209 @@ def _since(text: str | None) -> datetime | None:
         pass
     try:
         return parse_time(text)
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r}: neither a duration nor a time; give a duration back from now "
+            "(30m, 12h, 7d) or an ISO 8601 time (2026-01-31 or 2026-01-31T09:30:00Z)"
+        ) from None
+
+
+def _tag(text: str | None) -> str | None:
+    """``--tag`` in the form tags are stored in (``#Billing`` matches ``billing``)."""
+    if text is None:
+        return None
+    try:
+        return normalize_tag(text)
     except ValueError as error:
-        raise UsageError(f"--since {text!r}: {error}") from error
+        raise UsageError(f"--tag: {error}") from None
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from tui.exchange import export
+    from tui.progress import meter
 
     since = _since(args.since)
-    filt = Filter(tag=args.tag, status=args.status)
+    filt = Filter(tag=_tag(args.tag), status=args.status)
+    # Not over data written to the same terminal.
+    show = args.output is not None or not sys.stdout.isatty()
 
     async def run(store: Store) -> int:
-        if args.output is None:
-            count = await export(store, sys.stdout, fmt=args.format, filt=filt, since=since)
-        else:
-            partial = args.output.with_name(args.output.name + ".partial")
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                count = await export(store, out, fmt=args.format, filt=filt, since=since)
-            partial.replace(args.output)
+        with meter("exporting", show=show) as progress:
+            options: dict[str, Any] = dict(
+                fmt=args.format,
+                filt=filt,
+                since=since,
+                on_total=progress.set_total,
+                on_record=progress,
+            )
+            if args.output is None:
+                count = await export(store, sys.stdout, **options)
+            else:
+                partial = args.output.with_name(args.output.name + ".partial")
+                with partial.open("w", encoding="utf-8", newline="") as out:
+                    count = await export(store, out, **options)
+                partial.replace(args.output)
         print(f"exported {count} mentions", file=sys.stderr)
         return EXIT_OK
 
-    return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
+    return asyncio.run(
+        _with_store(_db_path(args), operator_name(config), run, read_only=_read_only(args))
+    )
 
 
 def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
-    from tui.evidence import write_evidence
+    from tui.core.text import one_line
+    from tui.evidence import EvidenceExists, write_evidence
+    from tui.progress import meter
 
     async def run(store: Store) -> int:
         try:
-            folder = await write_evidence(store, args.mention_id, args.output)
+            with meter(f"evidence for #{args.mention_id}", "snapshots") as progress:
+                folder = await write_evidence(
+                    store,
+                    args.mention_id,
+                    args.output,
+                    force=args.force,
+                    on_total=progress.set_total,
+                    on_snapshot=progress,
+                )
         except KeyError:
             raise UsageError(
                 f"no mention {args.mention_id}; the id is shown in the detail pane (#N)"
             ) from None
+        except EvidenceExists as exists:
+            raise UsageError(
+                f"{one_line(str(exists.folder))} already exists; pass --force to replace it "
+                "or -o another directory"
+            ) from None
         print(folder)
         return EXIT_OK
 
-    return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
+    return asyncio.run(
+        _with_store(_db_path(args), operator_name(config), run, read_only=_read_only(args))
+    )
 
 
 def cmd_collect(args: argparse.Namespace, config: Config) -> int:
     from tui.collector import run_collect_cli
 
+    _writes(args, "collect")
     return run_collect_cli(config, _db_path(args), once=args.once, operator=operator_name(config))
 
 
 def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
-    from tui.collector import run_doctor_cli
+    from tui.collector import DoctorRow, run_doctor_cli
+    from tui.store.sharing import diagnose
+    from tui.ui.app import keymap_errors
 
-    return run_doctor_cli(config)
+    database = [
+        DoctorRow("-", "database", finding.status, finding.detail)
+        for finding in diagnose(_db_path(args, create_dir=False))
+    ]
+    # The [keys] table is checked against the app's bindings exactly as ``triage`` checks it.
+    return run_doctor_cli(
+        config, [str(error) for error in keymap_errors(config)], more_rows=database
+    )
+
+
+def cmd_learn(args: argparse.Namespace, config: Config) -> int:
+    """``triage learn``: train on every operator label, report the cross-validated figures
+    next to the lexicon's, store the model and re-score; ``--list`` shows the stored ones."""
+    from tui.ingest import make_scorer
+    from tui.learning import (
+        describe_models,
+        describe_outcome,
+        learn,
+        scorer_in_charge,
+        use_lexicon,
+    )
+
+    if args.folds is not None and not 2 <= args.folds <= 20:
+        raise UsageError("--folds must be between 2 and 20")
+    if not args.list:
+        _writes(args, "learn")
+
+    async def run(store: Store) -> int:
+        if args.list:
+            current = await scorer_in_charge(store, make_scorer(config))
+            print(describe_models(await store.models(), current.name))
+            return EXIT_OK
+        if args.lexicon:
+            count = await use_lexicon(store, config, rescore_scope=args.rescore)
+            print(f"the lexicon scores from now on; re-scored {count} mentions")
+            return EXIT_OK
+        try:
+            outcome = await learn(
+                store,
+                config,
+                rescore_scope=args.rescore,
+                folds=args.folds,
+                log=lambda line: print(line, file=sys.stderr),
+            )
+        except ImportError as error:
+            print(
+                f"triage: learning needs scikit-learn ({error}); install it with "
+                "`pip install scikit-learn`",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        print(describe_outcome(outcome, config, args.rescore))
+        return EXIT_FAILURE if outcome.skipped else EXIT_OK
+
+    return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
+
+
+def cmd_who(args: argparse.Namespace, config: Config) -> int:
+    """One row per running app (``tui.team``): text columns, or a JSON array."""
+    import json
+
+    from tui import team
+
+    async def run(store: Store) -> int:
+        members = await store.team()
+        if args.format == "json":
+            print(json.dumps([team.record(m) for m in members], ensure_ascii=False, indent=2))
+        elif members:
+            print(team.table(members))
+        else:
+            print("nobody is running the app (read-only apps are not shown)")
+        return EXIT_OK
+
+    return asyncio.run(
+        _with_store(
+            _db_path(args, create_dir=False), operator_name(config), run, read_only=_read_only(args)
+        )
+    )
+
+
+def cmd_init(args: argparse.Namespace, config: Config) -> int:
+    """``triage init [--shared GROUP]``: create or migrate the database; with ``--shared``,
+    first make its directory the group's (setgid, group rwx) and its files group rw."""
+    from tui.core.text import one_line
+    from tui.store.schema import MIGRATIONS
+    from tui.store.sharing import ShareError, describe, share
+
+    _writes(args, "init")
+    path = _db_path(args, create_dir=args.shared is None)
+    if args.shared is not None:
+        try:
+            for line in share(path, args.shared):
+                print(line)
+        except ShareError as error:
+            raise UsageError(str(error)) from None
+
+    async def report(store: Store) -> int:
+        print(f"{one_line(str(path))}: ready, schema version {len(MIGRATIONS)}")
+        return EXIT_OK
+
+    code = asyncio.run(_with_store(path, operator_name(config), report))
+    if args.shared is not None:
+        print(describe(path))
+        print(
+            f"others: an admin adds each operator with `usermod -aG {args.shared} USER` (they "
+            f"log in again to pick it up); then each runs `triage --db {one_line(str(path))}`"
+        )
+    return code
 
 
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Config], int]] = {
@@ -270,6 +532,9 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Config], int]] = {
     "evidence": cmd_evidence,
     "collect": cmd_collect,
     "doctor": cmd_doctor,
+    "learn": cmd_learn,
+    "init": cmd_init,
+    "who": cmd_who,
 }
 
 

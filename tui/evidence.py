@@ -515,6 +515,8 @@ async def _fill(
             "deleted_at": iso(mention.deleted_at),
         },
         "snapshots": snapshots,
+        "assigned_to": mention.assigned_to,
+        "notes": [{"text": n.text, "at": iso(n.at), "by": n.by} for n in mention.notes],
         "files": files,
     }
     write("manifest.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())

@@ -3,7 +3,9 @@
 A malformed import line is reported with its line number and skipped; the rest is imported.
 Re-importing a file adds nothing: mentions dedupe on (source, external_id). A record's operator
 label (``sentiment.operator_label``), tags and status are restored, each change an event by the
-importing user (``Store.restore_marks``), so labels a team already has can train the model.
+importing user (``Store.restore_marks``), so labels a team already has can train the model;
+so are its follow-up, team notes and ``assigned_to``, each event naming the original author
+and time (``tui.store.handoff``), so a team can merge or move its work between databases.
 A record whose mention is stored with another text is an edit: the new text is stored (and
 scored) as a new version, the earlier one kept.
 
@@ -131,7 +133,7 @@ async def import_file(
             found = marks_from_record(record)
         except ValueError as error:
             report.problems.append(
-                f"{name}:{number}: {error}; imported without its label, tags and status"
+                f"{name}:{number}: {error}; imported without the operators' work on it"
             )
             continue
         if found:

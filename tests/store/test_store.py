@@ -1,4 +1,5 @@
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -86,7 +87,7 @@ async def test_filters(store: Store) -> None:
     async def ids(filt: Filter) -> set[int]:
         return {r.id for r in await store.page_before(filt, None, 100)}
 
-    assert await ids(Filter(negative_only=True)) == {*neg, pos[1]}
+    assert await ids(Filter(negative_only=True)) == {neg[0], neg[2], neg[3], pos[1]}  # open only
     assert await ids(Filter(tag="urgent")) == {neg[0], pos[0]}
     assert await ids(Filter(tag="urgent", negative_only=True)) == {neg[0]}
     assert await ids(Filter(status="done")) == {neg[1]}
@@ -99,8 +100,8 @@ async def test_filters(store: Store) -> None:
 
 async def test_search_text_is_never_fts_syntax(store: Store) -> None:
     await store.add_mentions([incoming(1, 'quote " NEAR( AND * -x')], [NEG])
-    assert fts_query('a "b') == '"a" """b"'  # too short to be a prefix
-    assert fts_query("late parc") == '"late" "parc"*'
+    assert fts_query('a "b') == '"a" AND "b"'  # too short to be a prefix
+    assert fts_query("late parc") == '"late" AND "parc"*'
     assert await store.page_before(Filter(search='" NEAR( AND'), None, 10)
 
 
@@ -303,3 +304,112 @@ async def test_events_detail_is_json(store: Store) -> None:
     await store.set_follow_up(mid, utcnow(), "note")
     event = (await store.events(mid))[-1]
     assert json.loads(event.detail)["note"] == "note"
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+async def test_a_lease_whose_process_is_gone_is_free_at_once(store: Store, db_path: Path) -> None:
+    import socket
+
+    now_ms = int(utcnow().timestamp() * 1000)
+    here = socket.gethostname()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for host, pid, free in (
+            (here, sleeper.pid, False),  # alive on this host: the heartbeat is fresh
+            ("another-host", _dead_pid(), False),  # cannot be checked from here
+            (None, None, False),  # written before the lease named its process
+            (here, _dead_pid(), True),  # gone: free without waiting for the heartbeat
+        ):
+            with sqlite3.connect(db_path) as db:
+                db.execute("DELETE FROM lease")
+                db.execute(
+                    "INSERT INTO lease(name, holder, heartbeat, host, pid)"
+                    " VALUES ('collector', 'old@box pid 1', ?, ?, ?)",
+                    (now_ms, host, pid),
+                )
+            assert (await store.lease_active(60) is None) is free, (host, pid)
+            assert await store.acquire_lease("new", stale_after_s=60) is free, (host, pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with sqlite3.connect(db_path) as db:
+        row = db.execute("SELECT holder, host, pid FROM lease").fetchone()
+    assert row == ("new", here, os.getpid())  # the new holder names its own process
+
+
+async def test_upgrading_a_version_3_database(tmp_path: Path) -> None:
+    """A database written by schema version 3 opens, migrates, and keeps everything: a
+    snapshot whose page fetch never finished (the app quit) is queued again, a finished one
+    keeps its page, and the lease and source rows stay readable."""
+    path = tmp_path / "v3.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:3]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 3")
+        db.execute(
+            "INSERT INTO mentions(id, source, external_id, url, text, created_at, collected_at,"
+            " label) VALUES (1, 'demo', 'a', 'https://x.example/a', 'late again', 1, 1, 'negative')"
+        )
+        for snapshot_id, url in ((1, "https://x.example/a"), (2, "https://x.example/a"), (3, None)):
+            db.execute(
+                "INSERT INTO snapshots(id, mention_id, taken_at, by, text, sha256, url, raw)"
+                " VALUES (?, 1, 1, 'ann', 'late again', 'h', ?, x'')",
+                (snapshot_id, url),
+            )
+        db.execute(
+            "INSERT INTO snapshot_pages(snapshot_id, fetched_at, status, size, page)"
+            " VALUES (2, 2, 200, 4, x'3c703e21')"
+        )
+        db.execute("INSERT INTO lease(name, holder, heartbeat) VALUES ('collector', 'old', 5)")
+        db.execute("INSERT INTO source_state(name, state) VALUES ('hn', 'ok')")
+    store = await Store.open(path, "ann")
+    try:
+        mention = await store.mention(1)
+        assert mention is not None
+        assert [s.fetch_state for s in mention.snapshots] == ["pending", "fetched", None]
+        assert mention.snapshots[1].page_size == 4 and mention.snapshots[1].fetch_attempts == 1
+        assert await store.lease_holder() is not None
+        assert await store.acquire_lease("new", stale_after_s=60)  # the old heartbeat is stale
+        state = await store.source_state("hn")
+        assert state is not None and state.kind is None
+        claims = await store.claim_page_fetches("me", 5, stale_after_s=60)
+        assert [c.snapshot_id for c in claims] == [1]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+            db.execute("UPDATE snapshot_pages SET status = 500")
+
+
+async def test_a_snapshot_queues_its_page_fetch_in_the_same_transaction(
+    store: Store, db_path: Path
+) -> None:
+    (with_url,) = await fill(store, 1)
+    (without,) = await store.add_mentions([IncomingMention("demo", "no-url", "x")], [NEG])
+    await store.add_snapshots([with_url, without])
+    with pytest.raises(KeyError):
+        await store.add_snapshots([with_url, 999])  # nothing of a failed batch is stored
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(*) FROM snapshots").fetchone() == (2,)
+        rows = db.execute("SELECT snapshot_id, state, attempts FROM snapshot_fetches").fetchall()
+    assert rows == [(1, "pending", 0)]  # only the one with a URL has a page to fetch
+
+
+async def test_list_rows_show_text_after_a_nul(tmp_path: Path) -> None:
+    """SQLite's substr() stops at NUL; the list must still show what follows it."""
+    store = await Store.open(tmp_path / "nul.db", "tester")
+    text = "visible \x00 hidden rest " + "x" * 1000
+    await store.add_mentions(
+        [IncomingMention("feed", "n1", text, "ann")], [Score(0.0, "neutral", ())]
+    )
+    (row,) = await store.page_before(Filter(), None, 10)
+    assert row.text.startswith("visible \x00 hidden rest")
+    assert len(row.text) == 400
+    await store.close()

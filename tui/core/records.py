@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.core.model import LABELS, STATUSES, IncomingMention, Label, Mention, Snapshot, Status, iso
+from tui.core.model import (
+    LABELS,
+    STATUSES,
+    IncomingMention,
+    Label,
+    Mention,
+    Note,
+    Snapshot,
+    Status,
+    iso,
+)
 from tui.core.text import normalize_tag
 
 CSV_FIELDS = (
@@ -50,6 +60,8 @@ CSV_FIELDS = (
     "history",
     "deleted_at",
     "versions",
+    "assigned_to",
+    "notes",
 )
 
 
@@ -125,6 +137,8 @@ def to_record(mention: Mention) -> dict[str, Any]:
         ],
         "deleted_at": iso(mention.deleted_at),
         "versions": [{"text": v.text, "replaced_at": iso(v.replaced_at)} for v in mention.versions],
+        "assigned_to": mention.assigned_to,
+        "notes": [{"text": n.text, "at": iso(n.at), "by": n.by} for n in mention.notes],
     }
 
 
@@ -166,6 +180,7 @@ def to_csv_row(record: dict[str, Any]) -> dict[str, Any]:
         drafts=json.dumps(record["drafts"], ensure_ascii=False),
         history=json.dumps(record.get("history", []), ensure_ascii=False),
         versions=json.dumps(record["versions"], ensure_ascii=False),
+        notes=json.dumps(record.get("notes", []), ensure_ascii=False),
     )
     return {key: csv_cell(value) for key, value in row.items()}
 
@@ -246,9 +261,115 @@ class Marks:
     operator_label: Label | None = None
     tags: tuple[str, ...] = ()
     status: Status | None = None
+    follow_up: FollowUpMark | None = None
+    notes: tuple[Note, ...] = ()
+    """Team notes, each with its original author and time."""
+    assigned_to: str | None = None
+    assigned: Origin | None = None
+    """Who assigned it and when, from the record's history (None: not in it)."""
+    origins: tuple[tuple[str, str, Origin], ...] = ()
+    """(action, detail, who and when) of the record's last ``label``, ``tag`` and ``status``
+    events, so a restored label, tag or status can name its original author."""
+
+    def origin(self, action: str, detail: str) -> Origin | None:
+        return next((o for a, d, o in self.origins if a == action and d == detail), None)
 
     def __bool__(self) -> bool:
-        return self.operator_label is not None or bool(self.tags) or self.status is not None
+        return (
+            self.operator_label is not None
+            or bool(self.tags)
+            or self.status is not None
+            or self.follow_up is not None
+            or bool(self.notes)
+            or self.assigned_to is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who did something first, and when (an imported action names them)."""
+
+    by: str
+    at: str
+    """ISO 8601, as the export wrote it."""
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpMark:
+    """A follow-up as an import carries it."""
+
+    due_at: datetime
+    note: str
+    done: bool
+    origin: Origin | None = None
+
+
+def _origin(record: dict[str, Any], actions: tuple[str, ...]) -> Origin | None:
+    """The last event of ``actions`` in the record's ``history``: who and when."""
+    history = record.get("history")
+    if not isinstance(history, list):
+        return None
+    for event in reversed(history):
+        if isinstance(event, dict) and event.get("action") in actions:
+            by, at = event.get("by"), event.get("at")
+            if isinstance(by, str) and isinstance(at, str):
+                return Origin(by, at)
+    return None
+
+
+def team_marks_from_record(record: dict[str, Any]) -> dict[str, Any]:
+    """The follow-up, notes and assignment of an export-shape record, as ``Marks`` fields;
+    ValueError naming the field if one is malformed."""
+    found: dict[str, Any] = {}
+    follow = record.get("follow_up")
+    if isinstance(follow, dict) and follow.get("due_at"):
+        note = follow.get("note") or ""
+        if not isinstance(note, str):
+            raise ValueError("follow_up.note must be a string")
+        found["follow_up"] = FollowUpMark(
+            parse_time(follow["due_at"]),
+            note,
+            bool(follow.get("done")),
+            _origin(record, ("follow_up_done",) if follow.get("done") else ("follow_up",)),
+        )
+    elif follow not in (None, ""):
+        raise ValueError("follow_up must be an object with due_at")
+    notes = record.get("notes")
+    if isinstance(notes, str) and notes.startswith("["):  # a CSV cell holds the list as JSON
+        notes = json.loads(notes)
+    if isinstance(notes, list):
+        kept = []
+        for item in notes:
+            if not (isinstance(item, dict) and isinstance(item.get("text"), str)):
+                raise ValueError("notes must be a list of {text, at, by}")
+            by = item.get("by")
+            kept.append(
+                Note(
+                    item["text"],
+                    parse_time(item["at"]),
+                    by if isinstance(by, str) and by else "unknown",
+                )
+            )
+        found["notes"] = tuple(kept)
+    elif notes not in (None, ""):
+        raise ValueError("notes must be a list of {text, at, by}")
+    history = record.get("history")
+    if isinstance(history, list):
+        last: dict[tuple[str, str], Origin] = {}
+        for event in history:
+            if not isinstance(event, dict) or event.get("action") not in ("label", "tag", "status"):
+                continue
+            by, at, detail = event.get("by"), event.get("at"), event.get("detail")
+            if isinstance(by, str) and isinstance(at, str) and isinstance(detail, str):
+                last[(event["action"], detail)] = Origin(by, at)
+        found["origins"] = tuple((a, d, o) for (a, d), o in last.items())
+    assigned = record.get("assigned_to")
+    if isinstance(assigned, str) and assigned.strip():
+        found["assigned_to"] = assigned.strip()
+        found["assigned"] = _origin(record, ("claim", "assign"))
+    elif assigned not in (None, ""):
+        raise ValueError("assigned_to must be an operator's name or null")
+    return found
 
 
 def marks_from_record(record: dict[str, Any]) -> Marks:
@@ -289,4 +410,6 @@ def marks_from_record(record: dict[str, Any]) -> Marks:
         status = None
     elif status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    return Marks(label, tuple(dict.fromkeys(normalized)), status)
+    return Marks(
+        label, tuple(dict.fromkeys(normalized)), status, **team_marks_from_record(record)
+    )

@@ -7,8 +7,12 @@ Layout notes:
   ``WHERE id < ? ORDER BY id DESC`` on the primary key, and FTS5's rowid order is the same order.
 - Each fixed filter of the list has a partial index; tags are denormalized into ``mentions.tags``
   for display and kept in ``mention_tags`` (indexed by tag) for filtering.
-- ``events`` and ``snapshots`` are append-only: triggers refuse UPDATE and DELETE.
+- ``events`` and ``snapshots`` are append-only: triggers refuse UPDATE and DELETE. So is
+  ``snapshot_pages`` (a page, once fetched); the fetch's progress (pending, claimed, retried)
+  is the one mutable part and lives in ``snapshot_fetches``.
 - The raw payload is the last column of ``mentions`` so page reads skip its overflow pages.
+  Anything new about a mention that list pages do not need goes in a side table keyed by
+  ``mention_id`` (``mention_links``), never in a column after ``raw``.
 """
 
 from __future__ import annotations
@@ -150,5 +154,141 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: source health counts each source's mentions of the last hour
     """
     CREATE INDEX mentions_source_collected ON mentions(source, collected_at);
+    """,
+    # 4: the page a post links to (a Hacker News story's link), in a side table: a column
+    # added to ``mentions`` would land after ``raw``, which stays last on purpose
+    """
+    CREATE TABLE mention_links (
+        mention_id INTEGER PRIMARY KEY REFERENCES mentions(id),
+        link       TEXT NOT NULL
+    );
+    """,
+    # 5: page fetches as durable work (queued with the snapshot, claimed by one process,
+    # retried, recovered after a crash); the lease and claims name their host and pid, so a
+    # dead holder is known at once; each source records its kind (the demo stream is "demo")
+    """
+    CREATE TABLE snapshot_fetches (
+        snapshot_id  INTEGER PRIMARY KEY REFERENCES snapshots(id),
+        state        TEXT NOT NULL DEFAULT 'pending',  -- pending, fetching, fetched, failed
+        attempts     INTEGER NOT NULL DEFAULT 0,       -- attempts started
+        next_try     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        claimed_by   TEXT,
+        claimed_host TEXT,
+        claimed_pid  INTEGER,
+        claimed_at   INTEGER
+    );
+    CREATE INDEX snapshot_fetches_due ON snapshot_fetches(next_try) WHERE state = 'pending';
+    CREATE INDEX snapshot_fetches_claimed ON snapshot_fetches(claimed_at)
+        WHERE state = 'fetching';
+    -- Snapshots whose fetch never finished (the app quit or died) are fetched again.
+    INSERT INTO snapshot_fetches(snapshot_id, state)
+        SELECT s.id, 'pending' FROM snapshots s
+        WHERE coalesce(s.url, '') <> ''
+          AND NOT EXISTS (SELECT 1 FROM snapshot_pages p WHERE p.snapshot_id = s.id);
+    INSERT INTO snapshot_fetches(snapshot_id, state, attempts)
+        SELECT p.snapshot_id,
+               CASE WHEN p.status BETWEEN 200 AND 399 THEN 'fetched' ELSE 'failed' END, 1
+        FROM snapshot_pages p;
+
+    ALTER TABLE lease ADD COLUMN host TEXT;
+    ALTER TABLE lease ADD COLUMN pid INTEGER;
+    ALTER TABLE source_state ADD COLUMN kind TEXT;
+    """,
+    # 6: search as you type stays fast at any size (see tui/store/search.py): prefix indexes
+    # for two- and three-character prefixes, and every distinct word of the index, so that a
+    # longer prefix is searched as an OR of the words it stands for
+    """
+    DROP TABLE mentions_fts;
+    CREATE VIRTUAL TABLE mentions_fts USING fts5(
+        text, author, content='mentions', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+    );
+    INSERT INTO mentions_fts(mentions_fts) VALUES ('rebuild');
+    CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE temp.mentions_fts_terms USING fts5vocab(main, mentions_fts, 'row');
+    INSERT INTO search_terms(term) SELECT term FROM temp.mentions_fts_terms;
+    DROP TABLE temp.mentions_fts_terms;
+    """,
+    # 7: every event records the Unix user whose process wrote it (``by`` stays the operator's
+    # display name from the config); events written before this are NULL, unknown
+    """
+    ALTER TABLE events ADD COLUMN unix_user TEXT;
+    """,
+    # learned sentiment models (see tui/store/models.py): one append-only row per training,
+    # the model as data with its cross-validated figures; which learned model scored each
+    # mention, in a side table (no row: the lexicon); and the operator labels, indexed for
+    # gathering them to train on
+    """
+    CREATE TABLE sentiment_models (
+        version    INTEGER PRIMARY KEY,
+        trained_at INTEGER NOT NULL,
+        trained_by TEXT NOT NULL,
+        labels     INTEGER NOT NULL,
+        last_event INTEGER NOT NULL,
+        in_charge  INTEGER NOT NULL,
+        figures    TEXT NOT NULL DEFAULT '{}',
+        model      BLOB
+    );
+    CREATE TRIGGER sentiment_models_append_only_update BEFORE UPDATE ON sentiment_models
+        BEGIN SELECT RAISE(ABORT, 'sentiment models are append-only'); END;
+    CREATE TRIGGER sentiment_models_append_only_delete BEFORE DELETE ON sentiment_models
+        BEGIN SELECT RAISE(ABORT, 'sentiment models are append-only'); END;
+    CREATE TABLE mention_models (
+        mention_id INTEGER PRIMARY KEY REFERENCES mentions(id),
+        model      TEXT NOT NULL
+    );
+    CREATE INDEX mentions_operator_label ON mentions(id) WHERE operator_label IS NOT NULL;
+    """,
+    # team work (see tui/store/claims.py, notes.py, undo.py): who holds each mention (a row
+    # once it was ever claimed, ``assigned_to`` NULL when released), written by compare-and-set;
+    # internal notes, append-only; which events an undo took back; events by operator, for
+    # "my last action" and the known operators
+    """
+    CREATE TABLE mention_claims (
+        mention_id  INTEGER PRIMARY KEY REFERENCES mentions(id),
+        assigned_to TEXT,
+        assigned_at INTEGER NOT NULL,
+        assigned_by TEXT NOT NULL
+    );
+    CREATE INDEX mention_claims_assignee ON mention_claims(assigned_to, mention_id)
+        WHERE assigned_to IS NOT NULL;
+    CREATE INDEX mention_claims_held ON mention_claims(mention_id)
+        WHERE assigned_to IS NOT NULL;
+    CREATE TABLE notes (
+        id         INTEGER PRIMARY KEY,
+        mention_id INTEGER NOT NULL REFERENCES mentions(id),
+        at         INTEGER NOT NULL,
+        by         TEXT NOT NULL,
+        unix_user  TEXT,
+        text       TEXT NOT NULL
+    );
+    CREATE INDEX notes_mention ON notes(mention_id);
+    CREATE TRIGGER notes_append_only_update BEFORE UPDATE ON notes
+        BEGIN SELECT RAISE(ABORT, 'notes are append-only'); END;
+    CREATE TRIGGER notes_append_only_delete BEFORE DELETE ON notes
+        BEGIN SELECT RAISE(ABORT, 'notes are append-only'); END;
+    CREATE TABLE undone (
+        event_id INTEGER PRIMARY KEY REFERENCES events(id),
+        undo_id  INTEGER NOT NULL REFERENCES events(id)
+    );
+    CREATE INDEX events_by ON events(by, id);
+    """,
+    # presence (see tui/store/presence.py): one heartbeat row per running app, deleted when it
+    # quits and ignored once stale; events by operator and time, for "handled this shift"
+    """
+    CREATE TABLE presence (
+        app            TEXT PRIMARY KEY,
+        operator       TEXT NOT NULL,
+        unix_user      TEXT NOT NULL,
+        host           TEXT NOT NULL,
+        pid            INTEGER NOT NULL,
+        started_at     INTEGER NOT NULL,
+        beat_at        INTEGER NOT NULL,
+        mention_id     INTEGER,
+        activity       TEXT NOT NULL DEFAULT 'browsing',
+        activity_since INTEGER NOT NULL
+    );
+    CREATE INDEX events_by_at ON events(by, at);
     """,
 )

@@ -7,14 +7,17 @@ transaction, so an action is either fully stored with its history or not at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -38,7 +41,24 @@ from tui.core.model import (
     to_ms,
     utcnow,
 )
+from tui.core.process import is_gone, this_process
+from tui.core.text import normalize_tag
+from tui.store import access
+from tui.store.claims import ClaimQueries
+from tui.store.marks import MarkQueries
+from tui.store.models import ModelQueries
+from tui.store.notes import NoteQueries
+from tui.store.presence import PresenceQueries
 from tui.store.schema import MIGRATIONS
+from tui.store.search import (
+    EXPAND_MAX,
+    EXPANSIONS_SQL,
+    fts_query,
+    parse,
+    record_terms,
+    starting_with,
+)
+from tui.store.undo import UndoQueries
 
 T = TypeVar("T")
 
@@ -46,8 +66,12 @@ ROW_TEXT_CHARS = 400
 """Characters of text read per list row: enough for the first line, cheap for a page."""
 
 _ROW_COLUMNS = (
-    f"m.id, m.created_at, m.source, m.author, substr(m.text, 1, {ROW_TEXT_CHARS}), m.label,"
-    " m.operator_label, m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL"
+    # SQLite's substr() stops at a NUL character: a text holding one is read whole and cut in
+    # Python (``_row``), so the list shows what follows the NUL too.
+    f"m.id, m.created_at, m.source, m.author, CASE WHEN instr(m.text, char(0)) > 0 THEN m.text"
+    f" ELSE substr(m.text, 1, {ROW_TEXT_CHARS}) END, m.label,"
+    " m.operator_label, m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL,"
+    " (SELECT c.assigned_to FROM mention_claims c WHERE c.mention_id = m.id)"
 )
 _MENTION_COLUMNS = (
     "id, source, external_id, url, author, text, created_at, collected_at, language, compound,"
@@ -69,6 +93,23 @@ class SourceState:
     last_error_at: datetime | None
     rate_remaining: str | None
     next_poll: datetime | None
+    kind: str | None = None
+    """The source's kind as last recorded (``mastodon``, ... or ``demo``), None if unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageClaim:
+    """A page fetch this process has claimed: do it, then report with ``finish_page_fetch``
+    or ``retry_page_fetch`` (or hand it back with ``release_page_fetch``)."""
+
+    snapshot_id: int
+    mention_id: int
+    url: str
+    attempt: int
+    """This attempt's number, from 1."""
+
+
+PAGE_STATES = ("pending", "fetching", "fetched", "failed")
 
 
 def _split_tags(value: str) -> tuple[str, ...]:
@@ -79,34 +120,20 @@ def _join_tags(tags: Iterable[str]) -> str:
     return "\x1f".join(sorted(set(tags)))
 
 
-PREFIX_MIN = 3
-"""The last word is matched as a prefix (search as you type) from this many characters on;
-shorter prefixes match too much of a large table to be fast."""
-
-
-def fts_query(text: str) -> str | None:
-    """User search text as a safe FTS5 query: every word required, each quoted so nothing the
-    operator types is FTS syntax; the last word also matches as a prefix."""
-    words = text.split()
-    terms = ['"' + word.replace('"', '""') + '"' for word in words]
-    if words and len(words[-1]) >= PREFIX_MIN:
-        terms[-1] += "*"
-    return " ".join(terms) or None
-
-
 def _row(values: Sequence[Any]) -> Row:
     return Row(
         id=values[0],
         created_at=from_ms(values[1]),
         source=values[2],
         author=values[3],
-        text=values[4],
+        text=values[4][:ROW_TEXT_CHARS],
         label=values[5],
         operator_label=values[6],
         tags=_split_tags(values[7]),
         status=values[8],
         follow_up_due=from_ms(values[9]) if values[9] is not None else None,
         deleted=bool(values[10]),
+        assigned_to=values[11],
     )
 
 
@@ -114,33 +141,61 @@ def _reasons_json(score: Score) -> str:
     return json.dumps([[r.term, round(r.weight, 4)] for r in score.reasons], ensure_ascii=False)
 
 
-class Store:
+class Store(
+    ModelQueries, MarkQueries, PresenceQueries, ClaimQueries, NoteQueries, UndoQueries
+):
     """Async access to one database file. Open with ``await Store.open(path, operator)``."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path, operator: str) -> None:
         self._db = db
         self.path = path
         self.operator = operator
+        """The operator's display name, recorded as ``by`` on events."""
+        self.unix_user = access.unix_user()
+        """The Unix user this process runs as, recorded on every event beside ``by``."""
+        self.read_only = False
+        self.read_only_reason = ""
+        """Why the store is read-only, in one line (empty when it is not)."""
         self._writing = asyncio.Lock()
         """One transaction at a time on the shared connection (tasks write concurrently)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str, operator: str) -> Store:
+    async def open(
+        cls, path: Path | str, operator: str, *, read_only: bool | None = False
+    ) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``.
+
+        ``read_only``: False to write (a ``StoreError`` naming the group to join if this user
+        may not), True to only read, None to write if this user may and read otherwise.
+        Access is checked before SQLite opens anything (``tui.store.access``), so a user who
+        may not write never leaves a file beside the database that blocks the others.
+        """
         path = Path(path)
-        if not path.parent.is_dir():
+        if not os.path.isdir(path.parent):
             raise StoreError(
                 f"database directory {path.parent} does not exist; create it or pass --db "
                 "with a path in an existing directory"
             )
+        allowed = access.check(path)
+        if allowed.blocked_by and access.clear_stale(path):
+            allowed = access.check(path)
+        if read_only is None:
+            read_only = not allowed.writable and allowed.readable
+        if read_only:
+            return await cls._open_read_only(path, operator, allowed)
+        if not allowed.writable:
+            raise StoreError(allowed.problem)
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as error:
             raise StoreError(f"cannot open database {path}: {error}; check --db") from error
+        access.settle(path)  # before SQLite creates -wal and -shm, which take the file's mode
         store = cls(db, path, operator)
         try:
             await store._configure()
+            access.settle(path)
         except (sqlite3.Error, StoreError) as error:
             await db.close()
             cause = error.__cause__ if isinstance(error, StoreError) else error
@@ -149,6 +204,50 @@ class Store:
                 "are writable (SQLite needs to create -wal and -shm files beside it) or pass "
                 "another --db"
             ) from error
+        return store
+
+    @classmethod
+    async def _open_read_only(cls, path: Path, operator: str, allowed: access.Access) -> Store:
+        """A connection that never writes and never creates a file (see
+        ``access.opening_read_only``): the schema must be current already."""
+        if not allowed.readable:
+            raise StoreError(allowed.read_problem)
+        uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+        try:
+            with access.opening_read_only(path, may_create=allowed.writable):
+                db = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                store = cls(db, path, operator)
+                try:
+                    # The first read takes SQLite's shared lock, which keeps -wal and -shm.
+                    (version,) = await store._one("PRAGMA user_version")
+                except BaseException:
+                    await db.close()
+                    raise
+        except access.AccessError as error:
+            raise StoreError(str(error)) from None
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read database {path}: {error}; check --db") from error
+        if allowed.writable:
+            access.settle(path)
+        store.read_only = True
+        store.read_only_reason = allowed.problem or "opened with --read-only"
+        try:
+            if version != len(MIGRATIONS):
+                newer = version > len(MIGRATIONS)
+                raise StoreError(
+                    f"{access.shown(path)} has schema version {version} and this program "
+                    f"{'knows only' if newer else 'needs'} {len(MIGRATIONS)}; "
+                    + (
+                        "upgrade triage"
+                        if newer
+                        else "open it once without --read-only as a user who may write it"
+                    )
+                )
+            await db.execute("PRAGMA busy_timeout = 10000")
+            await db.execute("PRAGMA cache_size = -16000")
+        except BaseException:
+            await db.close()
+            raise
         return store
 
     async def _configure(self) -> None:
@@ -208,6 +307,8 @@ class Store:
 
     async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``body`` in one ``BEGIN IMMEDIATE`` transaction (read-then-write safe)."""
+        if self.read_only:
+            raise StoreError(f"read-only, nothing saved: {self.read_only_reason}")
         async with self._writing:
             if self._db.in_transaction:
                 # A write cancelled while its BEGIN was in flight left this one open.
@@ -219,17 +320,26 @@ class Store:
             try:
                 result = await body(self._db)
             except sqlite3.Error as error:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise StoreError(f"cannot write to {self.path}: {error}") from error
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
             try:
                 await self._db.execute("COMMIT")
             except sqlite3.Error as error:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise StoreError(f"cannot write to {self.path}: {error}") from error
             return result
+
+    async def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already ended it (a failed COMMIT
+        or a cancelled statement can)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.execute("ROLLBACK")
+
+
 
     async def _event(
         self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
@@ -237,8 +347,9 @@ class Store:
         if not isinstance(detail, str):
             detail = json.dumps(detail, ensure_ascii=False, sort_keys=True)
         await db.execute(
-            "INSERT INTO events(mention_id, at, by, action, detail) VALUES (?, ?, ?, ?, ?)",
-            (mention_id, to_ms(utcnow()), self.operator, action, detail),
+            "INSERT INTO events(mention_id, at, by, unix_user, action, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (mention_id, to_ms(utcnow()), self.operator, self.unix_user, action, detail),
         )
 
     # -- ingest ----------------------------------------------------------------------------
@@ -276,6 +387,7 @@ class Store:
             )
             for mention, score in zip(mentions, scores, strict=True)
         ]
+        links = [(m.link, m.source, m.external_id) for m in mentions if m.link]
 
         async def body(db: aiosqlite.Connection) -> list[int]:
             # One executemany, not a round trip per row: the write lock is held for
@@ -290,11 +402,22 @@ class Store:
                 rows,
             )
             ids = [r[0] for r in await self._all("SELECT id FROM mentions WHERE id > ?", (before,))]
+            if ids and links:
+                await db.executemany(
+                    "INSERT INTO mention_links(mention_id, link)"
+                    " SELECT id, ? FROM mentions WHERE source = ? AND external_id = ? AND id > ?"
+                    " ON CONFLICT(mention_id) DO NOTHING",
+                    [(*link, before) for link in links],
+                )
             if ids:
+                await self._record_scorers(db, mentions, scores, before)
                 await db.execute(
                     "INSERT INTO mentions_fts(rowid, text, author)"
                     " SELECT id, text, author FROM mentions WHERE id > ?",
                     (before,),
+                )
+                await record_terms(
+                    db, "SELECT id, text, author FROM mentions WHERE id > ?", [before]
                 )
             if cursor is not None:
                 await db.execute(
@@ -316,36 +439,111 @@ class Store:
         self, source: str, external_id: str, text: str, score: Score, raw: bytes
     ) -> bool:
         """An edited post: keep the previous text as a version, store and index the new one."""
+        edit = IncomingMention(source, external_id, text, raw=raw)
+        return bool(await self.replace_texts([edit], [score]))
 
-        async def body(db: aiosqlite.Connection) -> bool:
-            row = await self._one(
-                "SELECT id, text, author FROM mentions WHERE source = ? AND external_id = ?",
-                (source, external_id),
+    async def edited(self, mentions: Sequence[IncomingMention]) -> list[int]:
+        """Positions in ``mentions`` of those already stored (same source and external id)
+        with a different text: edits of stored posts. One query for the whole batch."""
+        if not mentions:
+            return []
+        values = ",".join("(?, ?, ?, ?)" for _ in mentions)
+        params = [
+            value
+            for index, m in enumerate(mentions)
+            for value in (index, m.source, m.external_id, m.text)
+        ]
+        rows = await self._all(
+            f"WITH batch(i, source, external_id, text) AS (VALUES {values})"
+            " SELECT b.i FROM batch b JOIN mentions m"
+            " ON m.source = b.source AND m.external_id = b.external_id"
+            " WHERE m.text IS NOT b.text ORDER BY b.i",
+            params,
+        )
+        return [r[0] for r in rows]
+
+    async def replace_texts(
+        self, mentions: Sequence[IncomingMention], scores: Sequence[Score]
+    ) -> list[int]:
+        """Edited posts, in one transaction: each stored mention (by source and external id)
+        whose text differs keeps its previous text as a version and takes the new text, score,
+        payload and language, re-indexed for search. Returns the ids changed."""
+        if len(mentions) != len(scores):
+            raise ValueError("one score per mention")
+        if not mentions:
+            return []
+        values = ",".join("(?, ?, ?)" for _ in mentions)
+        params = [
+            value for index, m in enumerate(mentions) for value in (index, m.source, m.external_id)
+        ]
+
+        async def body(db: aiosqlite.Connection) -> list[int]:
+            found = await self._all(
+                f"WITH batch(i, source, external_id) AS (VALUES {values})"
+                " SELECT b.i, m.id, m.text, m.author FROM batch b JOIN mentions m"
+                " ON m.source = b.source AND m.external_id = b.external_id ORDER BY b.i",
+                params,
             )
-            if row is None or row[1] == text:
-                return False
-            mention_id, old_text, author = row
+            changed = [
+                (index, mention_id, old, author)
+                for index, mention_id, old, author in found
+                if old != mentions[index].text
+            ]
+            if not changed:
+                return []
             now = to_ms(utcnow())
-            await db.execute(
+            await db.executemany(
                 "INSERT INTO versions(mention_id, text, replaced_at) VALUES (?, ?, ?)",
-                (mention_id, old_text, now),
+                [(mention_id, old, now) for _, mention_id, old, _ in changed],
             )
-            await db.execute(
+            await db.executemany(
                 "INSERT INTO mentions_fts(mentions_fts, rowid, text, author)"
                 " VALUES ('delete', ?, ?, ?)",
-                (mention_id, old_text, author),
+                [(mention_id, old, author) for _, mention_id, old, author in changed],
             )
-            await db.execute(
-                "UPDATE mentions SET text = ?, compound = ?, label = ?, reasons = ?, raw = ?"
-                " WHERE id = ?",
-                (text, score.compound, score.label, _reasons_json(score), raw, mention_id),
+            await db.executemany(
+                "UPDATE mentions SET text = ?, compound = ?, label = ?, reasons = ?, raw = ?,"
+                " language = coalesce(?, language) WHERE id = ?",
+                [
+                    (
+                        mentions[index].text,
+                        scores[index].compound,
+                        scores[index].label,
+                        _reasons_json(scores[index]),
+                        mentions[index].raw,
+                        mentions[index].language,
+                        mention_id,
+                    )
+                    for index, mention_id, _, _ in changed
+                ],
             )
-            await db.execute(
+            await self._set_scorers(
+                db, [(mention_id, scores[index].model) for index, mention_id, _, _ in changed]
+            )
+            await db.executemany(
                 "INSERT INTO mentions_fts(rowid, text, author) VALUES (?, ?, ?)",
-                (mention_id, text, author),
+                [
+                    (mention_id, mentions[index].text, author)
+                    for index, mention_id, _, author in changed
+                ],
             )
-            await self._event(db, mention_id, "edited", "source reported an edit")
-            return True
+            changed_ids = [mention_id for _, mention_id, _, _ in changed]
+            await record_terms(
+                db,
+                "SELECT id, text, author FROM mentions WHERE id IN"
+                f" ({','.join('?' * len(changed_ids))})",
+                changed_ids,
+            )
+            edit_note = "source reported an edit"
+            await db.executemany(
+                "INSERT INTO events(mention_id, at, by, unix_user, action, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (mention_id, now, self.operator, self.unix_user, "edited", edit_note)
+                    for _, mention_id, _, _ in changed
+                ],
+            )
+            return [mention_id for _, mention_id, _, _ in changed]
 
         return await self._transaction(body)
 
@@ -370,13 +568,27 @@ class Store:
 
     # -- the list ----------------------------------------------------------------------------
 
-    def _filtered(self, filt: Filter) -> tuple[str, list[Any]]:
-        """FROM/WHERE for a filter; the driving table is the most selective index."""
+    async def _match(self, filt: Filter) -> str | None:
+        """The FTS5 query for the filter's search (None: no search), with a prefix too long
+        for a prefix index replaced by the words it stands for (see ``tui.store.search``)."""
+        search = parse(filt.search) if filt.search else None
+        if search is None:
+            return None
+        expansions = None
+        if search.expands:
+            found = await self._all(EXPANSIONS_SQL, (search.last, EXPAND_MAX + 1))
+            expansions = starting_with(search.last, [r[0] for r in found])
+        return fts_query(search, expansions)
+
+    def _filtered(self, filt: Filter, match: str | None = None) -> tuple[str, list[Any]]:
+        """FROM/WHERE for a filter; the driving table is the most selective index.
+
+        ``match``: the search as ``_match`` made it (None: made here, without expansions)."""
         params: list[Any] = []
         where: list[str] = []
         # CROSS JOIN fixes the join order: the search or tag drives, so a rare term combined
         # with a broad filter never turns into a scan of the broad filter's index.
-        if filt.search and (query := fts_query(filt.search)):
+        if filt.search and (query := match or fts_query(filt.search)):
             source = "mentions_fts f CROSS JOIN mentions m ON m.id = f.rowid"
             where.append("mentions_fts MATCH ?")
             params.append(query)
@@ -386,6 +598,19 @@ class Store:
             where.append("t.tag = ?")
             params.append(filt.tag)
             key = "t.mention_id"
+        elif filt.assignment in ("mine", "assigned"):
+            # Held mentions are few: walk the claims' partial index (see _assignment).
+            held = "mention_claims_assignee" if filt.assignment == "mine" else "mention_claims_held"
+            source = (
+                f"mention_claims c INDEXED BY {held}"
+                " CROSS JOIN mentions m ON m.id = c.mention_id"
+            )
+            key = "c.mention_id"
+        elif filt.negative_only:
+            # Open negatives are few: walk their partial index (the planner, without
+            # statistics, would rather walk every new mention on mentions_status).
+            source = "mentions m INDEXED BY mentions_negative_open"
+            key = "m.id"
         else:
             source = "mentions m"
             key = "m.id"
@@ -393,7 +618,9 @@ class Store:
             where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
             params.append(filt.tag)
         if filt.negative_only:
-            where.append("coalesce(m.operator_label, m.label) = 'negative'")
+            # Open negatives, exactly the partial index mentions_negative_open (and the count
+            # in the status line).
+            where.append("coalesce(m.operator_label, m.label) = 'negative' AND m.status = 'new'")
         if filt.status:
             if filt.status not in STATUSES:
                 raise ValueError(f"unknown status {filt.status!r}")
@@ -408,12 +635,14 @@ class Store:
         if filt.follow_ups_due:
             where.append("m.follow_up_due IS NOT NULL AND m.follow_up_due <= ?")
             params.append(to_ms(utcnow()))
+        if filt.assignment:
+            where.append(self._assignment(filt, key, params))
         sql = f"FROM {source} WHERE " + " AND ".join([*where, f"{key} {{op}} ?"])
         return sql + f" ORDER BY {key} {{order}} LIMIT ?", params
 
     async def page_before(self, filt: Filter, before_id: int | None, limit: int) -> list[Row]:
         """Up to ``limit`` rows older than ``before_id`` (None: from the newest), newest first."""
-        sql, params = self._filtered(filt)
+        sql, params = self._filtered(filt, await self._match(filt))
         sql = sql.format(op="<", order="DESC")
         bound = before_id if before_id is not None else 2**62
         rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, bound, limit])
@@ -421,7 +650,7 @@ class Store:
 
     async def page_after(self, filt: Filter, after_id: int | None, limit: int) -> list[Row]:
         """Up to ``limit`` rows just newer than ``after_id`` (None: the oldest), newest first."""
-        sql, params = self._filtered(filt)
+        sql, params = self._filtered(filt, await self._match(filt))
         sql = sql.format(op=">", order="ASC")
         bound = after_id if after_id is not None else -1
         rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, bound, limit])
@@ -439,7 +668,16 @@ class Store:
 
     async def count_newer(self, filt: Filter, after_id: int, cap: int = 10_000) -> int:
         """How many rows matching ``filt`` are newer than ``after_id`` (counted up to ``cap``)."""
-        sql, params = self._filtered(filt)
+        match = await self._match(filt)
+        if match is not None and replace(filt, search=None) == Filter():
+            # A search alone: count index entries, without reading each mention's row.
+            (count,) = await self._one(
+                "SELECT count(*) FROM (SELECT 1 FROM mentions_fts WHERE mentions_fts MATCH ?"
+                " AND rowid > ? ORDER BY rowid LIMIT ?)",
+                (match, after_id, cap),
+            )
+            return int(count)
+        sql, params = self._filtered(filt, match)
         sql = sql.format(op=">", order="ASC")
         (count,) = await self._one(
             f"SELECT count(*) FROM (SELECT 1 {sql})", [*params, after_id, cap]
@@ -504,39 +742,23 @@ class Store:
             created_at=from_ms(row[6]),
             collected_at=from_ms(row[7]),
             language=row[8],
-            score=Score(row[9], row[10], tuple(Reason(t, w) for t, w in json.loads(row[11]))),
+            score=Score(
+                row[9],
+                row[10],
+                tuple(Reason(t, w) for t, w in json.loads(row[11])),
+                await self.scored_by(row[0]),
+            ),
             operator_label=row[12],
             status=row[13],
             tags=_split_tags(row[14]),
             follow_up=FollowUp(from_ms(follow[0]), follow[1], bool(follow[2])) if follow else None,
             deleted_at=from_ms(row[15]) if row[15] is not None else None,
             raw=bytes(row[16]),
+            link=await self._link(mention_id),
         )
         if not full:
             return mention
-        snapshots = tuple(
-            Snapshot(
-                id=r[0],
-                mention_id=mention_id,
-                taken_at=from_ms(r[1]),
-                by=r[2],
-                text=r[3],
-                sha256=r[4],
-                url=r[5],
-                fetch_status=r[6],
-                fetch_error=r[7],
-                page_sha256=r[8],
-                page_size=r[9],
-                fetched=r[10] is not None,
-            )
-            for r in await self._all(
-                "SELECT s.id, s.taken_at, s.by, s.text, s.sha256, s.url, p.status, p.error,"
-                " p.sha256, p.size, p.fetched_at FROM snapshots s"
-                " LEFT JOIN snapshot_pages p ON p.snapshot_id = s.id"
-                " WHERE s.mention_id = ? ORDER BY s.id",
-                (mention_id,),
-            )
-        )
+        snapshots = await self._snapshots(mention_id)
         drafts = tuple(
             Draft(mention_id, r[0], from_ms(r[1]), r[2])
             for r in await self._all(
@@ -545,9 +767,10 @@ class Store:
             )
         )
         events = tuple(
-            Event(r[0], mention_id, from_ms(r[1]), r[2], r[3], r[4])
+            Event(r[0], mention_id, from_ms(r[1]), r[2], r[3], r[4], r[5])
             for r in await self._all(
-                "SELECT id, at, by, action, detail FROM events WHERE mention_id = ? ORDER BY id",
+                "SELECT id, at, by, action, detail, unix_user FROM events WHERE mention_id = ?"
+                " ORDER BY id",
                 (mention_id,),
             )
         )
@@ -559,8 +782,18 @@ class Store:
             )
         )
         return replace(
-            mention, snapshots=snapshots, drafts=drafts, events=events, versions=versions
+            mention,
+            snapshots=snapshots,
+            drafts=drafts,
+            events=events,
+            versions=versions,
+            assigned_to=await self.assignee(mention_id),
+            notes=await self.notes(mention_id),
         )
+
+    async def _link(self, mention_id: int) -> str | None:
+        row = await self._one("SELECT link FROM mention_links WHERE mention_id = ?", (mention_id,))
+        return str(row[0]) if row else None
 
     async def snapshot_files(self, snapshot_id: int) -> tuple[bytes, bytes | None]:
         """(raw payload, fetched page or None) of one snapshot, for evidence export."""
@@ -591,9 +824,8 @@ class Store:
         return str(row[0])
 
     async def add_tag(self, mention_id: int, tag: str) -> tuple[str, ...]:
-        tag = tag.strip()
-        if not tag:
-            raise ValueError("empty tag")
+        """Add ``tag`` in its normalized form (``normalize_tag``); ValueError if it has none."""
+        tag = normalize_tag(tag)
 
         async def body(db: aiosqlite.Connection) -> tuple[str, ...]:
             tags = set(_split_tags(await self._require(db, mention_id)))
@@ -611,17 +843,25 @@ class Store:
         return await self._transaction(body)
 
     async def remove_tag(self, mention_id: int, tag: str) -> tuple[str, ...]:
+        """Remove ``tag``, matched in its normalized form; a tag stored exactly as given (from
+        before tags were normalized) is removed too."""
+        try:
+            wanted = normalize_tag(tag)
+        except ValueError:
+            wanted = tag
+
         async def body(db: aiosqlite.Connection) -> tuple[str, ...]:
             tags = set(_split_tags(await self._require(db, mention_id)))
-            if tag in tags:
-                tags.discard(tag)
+            found = wanted if wanted in tags else tag
+            if found in tags:
+                tags.discard(found)
                 await db.execute(
-                    "DELETE FROM mention_tags WHERE tag = ? AND mention_id = ?", (tag, mention_id)
+                    "DELETE FROM mention_tags WHERE tag = ? AND mention_id = ?", (found, mention_id)
                 )
                 await db.execute(
                     "UPDATE mentions SET tags = ? WHERE id = ?", (_join_tags(tags), mention_id)
                 )
-                await self._event(db, mention_id, "untag", tag)
+                await self._event(db, mention_id, "untag", found)
             return tuple(sorted(tags))
 
         return await self._transaction(body)
@@ -671,108 +911,340 @@ class Store:
 
         await self._transaction(body)
 
-    async def save_draft(self, mention_id: int, text: str) -> None:
+    async def save_draft(self, mention_id: int, text: str, *, event: bool = True) -> None:
+        """Store the operator's reply draft for the mention (one per operator); empty text
+        removes it. ``event=False`` is the editor's autosave: the text is kept, and the history
+        records the draft when the operator saves or closes the editor."""
+
         async def body(db: aiosqlite.Connection) -> None:
             await self._require(db, mention_id)
-            await db.execute(
-                "INSERT INTO drafts(mention_id, by, text, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(mention_id, by) DO UPDATE SET text = excluded.text,"
-                " updated_at = excluded.updated_at",
-                (mention_id, self.operator, text, to_ms(utcnow())),
-            )
-            await self._event(db, mention_id, "draft", {"chars": len(text)})
+            if text:
+                await db.execute(
+                    "INSERT INTO drafts(mention_id, by, text, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(mention_id, by) DO UPDATE SET text = excluded.text,"
+                    " updated_at = excluded.updated_at",
+                    (mention_id, self.operator, text, to_ms(utcnow())),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM drafts WHERE mention_id = ? AND by = ?",
+                    (mention_id, self.operator),
+                )
+            if event:
+                await self._event(db, mention_id, "draft", {"chars": len(text)})
 
         await self._transaction(body)
 
     async def add_snapshot(self, mention_id: int) -> Snapshot:
-        """Freeze the mention as it is now: text, raw payload, SHA-256 of the text."""
+        """Freeze the mention as it is now: text, raw payload, SHA-256 of the text. A mention
+        with a URL also gets its page fetch queued, in the same transaction, so the fetch
+        is never lost (``claim_page_fetches``)."""
+        (snapshot,) = await self.add_snapshots([mention_id])
+        return snapshot
 
-        async def body(db: aiosqlite.Connection) -> Snapshot:
-            row = await self._one("SELECT text, raw, url FROM mentions WHERE id = ?", (mention_id,))
-            if row is None:
-                raise KeyError(f"no mention {mention_id}")
-            text, raw, url = row
-            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    async def add_snapshots(self, mention_ids: Sequence[int]) -> list[Snapshot]:
+        """``add_snapshot`` of several mentions in one transaction (a batch's automatic
+        snapshots); ``KeyError`` (and nothing stored) if one is missing."""
+
+        async def body(db: aiosqlite.Connection) -> list[Snapshot]:
             taken = utcnow()
-            async with db.execute(
-                "INSERT INTO snapshots(mention_id, taken_at, by, text, sha256, url, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (mention_id, to_ms(taken), self.operator, text, digest, url, raw),
-            ) as cur:
-                (snapshot_id,) = await cur.fetchone()  # type: ignore[misc]
-            await self._event(db, mention_id, "snapshot", {"sha256": digest, "id": snapshot_id})
-            return Snapshot(
-                id=snapshot_id,
-                mention_id=mention_id,
-                taken_at=taken,
-                by=self.operator,
-                text=text,
-                sha256=digest,
-                url=url,
-                fetch_status=None,
-                fetch_error=None,
-                page_sha256=None,
-                page_size=None,
-                fetched=False,
-            )
+            snapshots = []
+            for mention_id in mention_ids:
+                row = await self._one(
+                    "SELECT text, raw, url FROM mentions WHERE id = ?", (mention_id,)
+                )
+                if row is None:
+                    raise KeyError(f"no mention {mention_id}")
+                text, raw, url = row
+                digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+                async with db.execute(
+                    "INSERT INTO snapshots(mention_id, taken_at, by, text, sha256, url, raw)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (mention_id, to_ms(taken), self.operator, text, digest, url, raw),
+                ) as cur:
+                    (snapshot_id,) = await cur.fetchone()  # type: ignore[misc]
+                if url:
+                    await db.execute(
+                        "INSERT INTO snapshot_fetches(snapshot_id, state, next_try)"
+                        " VALUES (?, 'pending', ?)",
+                        (snapshot_id, to_ms(taken)),
+                    )
+                await self._event(db, mention_id, "snapshot", {"sha256": digest, "id": snapshot_id})
+                snapshots.append(
+                    Snapshot(
+                        id=snapshot_id,
+                        mention_id=mention_id,
+                        taken_at=taken,
+                        by=self.operator,
+                        text=text,
+                        sha256=digest,
+                        url=url,
+                        fetch_status=None,
+                        fetch_error=None,
+                        page_sha256=None,
+                        page_size=None,
+                        fetched=False,
+                        fetch_state="pending" if url else None,
+                        next_fetch=taken if url else None,
+                    )
+                )
+            return snapshots
 
         return await self._transaction(body)
+
+    async def _snapshots(self, mention_id: int) -> tuple[Snapshot, ...]:
+        rows = await self._all(
+            "SELECT s.id, s.taken_at, s.by, s.text, s.sha256, s.url, p.status, p.error,"
+            " p.sha256, p.size, p.fetched_at, f.state, f.attempts, f.next_try, f.last_error"
+            " FROM snapshots s"
+            " LEFT JOIN snapshot_pages p ON p.snapshot_id = s.id"
+            " LEFT JOIN snapshot_fetches f ON f.snapshot_id = s.id"
+            " WHERE s.mention_id = ? ORDER BY s.id",
+            (mention_id,),
+        )
+        snapshots = []
+        for r in rows:
+            done = r[10] is not None
+            if done:
+                state = r[11] if r[11] in ("fetched", "failed") else _page_state(r[6])
+            else:
+                state = (r[11] or "pending") if r[5] else None
+            snapshots.append(
+                Snapshot(
+                    id=r[0],
+                    mention_id=mention_id,
+                    taken_at=from_ms(r[1]),
+                    by=r[2],
+                    text=r[3],
+                    sha256=r[4],
+                    url=r[5],
+                    fetch_status=r[6],
+                    fetch_error=r[7] if done else r[14],
+                    page_sha256=r[8],
+                    page_size=r[9],
+                    fetched=done,
+                    fetch_state=state,
+                    fetch_attempts=r[12] or (1 if done else 0),
+                    next_fetch=from_ms(r[13]) if state == "pending" and r[13] is not None else None,
+                )
+            )
+        return tuple(snapshots)
 
     async def add_snapshot_page(
         self, snapshot_id: int, *, status: int | None, error: str | None, page: bytes | None
     ) -> None:
-        digest = hashlib.sha256(page).hexdigest() if page is not None else None
+        """Store the page behind a snapshot (or why there is none) and end its fetch: fetched
+        for an HTTP 2xx or 3xx answer, failed otherwise."""
 
         async def body(db: aiosqlite.Connection) -> None:
+            state = _page_state(status)
             await db.execute(
-                "INSERT INTO snapshot_pages(snapshot_id, fetched_at, status, error, sha256,"
-                " size, page) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    snapshot_id,
-                    to_ms(utcnow()),
-                    status,
-                    error,
-                    digest,
-                    len(page) if page is not None else None,
-                    page,
-                ),
+                "INSERT INTO snapshot_fetches(snapshot_id, state, attempts) VALUES (?, ?, 1)"
+                " ON CONFLICT(snapshot_id) DO UPDATE SET state = excluded.state,"
+                " attempts = max(attempts, 1), claimed_by = NULL, claimed_host = NULL,"
+                " claimed_pid = NULL, claimed_at = NULL",
+                (snapshot_id, state),
             )
-            (mention_id,) = await self._one(
-                "SELECT mention_id FROM snapshots WHERE id = ?", (snapshot_id,)
-            )
-            await self._event(
-                db,
-                mention_id,
-                "snapshot_page",
-                {"id": snapshot_id, "status": status, "error": error, "sha256": digest},
-            )
+            await self._store_page(db, snapshot_id, status, error, page)
 
         await self._transaction(body)
 
+    async def _store_page(
+        self,
+        db: aiosqlite.Connection,
+        snapshot_id: int,
+        status: int | None,
+        error: str | None,
+        page: bytes | None,
+    ) -> None:
+        """The page row (written once: the table refuses UPDATE) and its event."""
+        digest = hashlib.sha256(page).hexdigest() if page is not None else None
+        await db.execute(
+            "INSERT INTO snapshot_pages(snapshot_id, fetched_at, status, error, sha256,"
+            " size, page) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                snapshot_id,
+                to_ms(utcnow()),
+                status,
+                error,
+                digest,
+                len(page) if page is not None else None,
+                page,
+            ),
+        )
+        (mention_id, attempts) = await self._one(
+            "SELECT s.mention_id, f.attempts FROM snapshots s"
+            " LEFT JOIN snapshot_fetches f ON f.snapshot_id = s.id WHERE s.id = ?",
+            (snapshot_id,),
+        )
+        await self._event(
+            db,
+            mention_id,
+            "snapshot_page",
+            {
+                "id": snapshot_id,
+                "status": status,
+                "error": error,
+                "sha256": digest,
+                "attempts": attempts,
+            },
+        )
+
+    # -- page fetches: queued with the snapshot, claimed by one process, retried -------------
+
+    async def claim_page_fetches(
+        self, claimer: str, limit: int = 1, *, stale_after_s: float
+    ) -> list[PageClaim]:
+        """Claim up to ``limit`` page fetches that are due, for ``claimer`` to do.
+
+        In the same ``BEGIN IMMEDIATE`` transaction, fetches claimed by a process that is gone
+        (same host, pid not alive) or whose claim is older than ``stale_after_s`` become
+        pending again, so a ``kill -9`` mid-fetch delays a page but never loses it; and since
+        claiming is one transaction, two processes never claim the same fetch.
+        """
+        host, pid = this_process()
+        now = to_ms(utcnow())
+
+        async def body(db: aiosqlite.Connection) -> list[PageClaim]:
+            await self._reclaim(db, now, stale_after_s)
+            due = await self._all(
+                "SELECT f.snapshot_id, s.mention_id, s.url, f.attempts FROM snapshot_fetches f"
+                " JOIN snapshots s ON s.id = f.snapshot_id"
+                " WHERE f.state = 'pending' AND f.next_try <= ?"
+                " ORDER BY f.next_try, f.snapshot_id LIMIT ?",
+                (now, limit),
+            )
+            await db.executemany(
+                "UPDATE snapshot_fetches SET state = 'fetching', attempts = attempts + 1,"
+                " claimed_by = ?, claimed_host = ?, claimed_pid = ?, claimed_at = ?"
+                " WHERE snapshot_id = ?",
+                [(claimer, host, pid, now, r[0]) for r in due],
+            )
+            return [PageClaim(r[0], r[1], r[2], r[3] + 1) for r in due]
+
+        return await self._transaction(body)
+
+    async def _reclaim(self, db: aiosqlite.Connection, now: int, stale_after_s: float) -> None:
+        stale = now - int(stale_after_s * 1000)
+        claimed = await self._all(
+            "SELECT snapshot_id, claimed_host, claimed_pid, claimed_at FROM snapshot_fetches"
+            " WHERE state = 'fetching'"
+        )
+        abandoned = [(now, r[0]) for r in claimed if (r[3] or 0) < stale or is_gone(r[1], r[2])]
+        await db.executemany(
+            "UPDATE snapshot_fetches SET state = 'pending', next_try = ?,"
+            " last_error = 'interrupted: the process fetching it stopped',"
+            " claimed_by = NULL, claimed_host = NULL, claimed_pid = NULL, claimed_at = NULL"
+            " WHERE snapshot_id = ? AND state = 'fetching'",
+            abandoned,
+        )
+
+    async def page_fetch_outlook(self, stale_after_s: float) -> tuple[datetime | None, bool]:
+        """(when the next pending fetch is due, whether a claimed one was abandoned): what a
+        fetch loop reads to know whether to claim, without taking the write lock."""
+        (due,) = await self._one(
+            "SELECT min(next_try) FROM snapshot_fetches WHERE state = 'pending'"
+        )
+        stale = to_ms(utcnow()) - int(stale_after_s * 1000)
+        claimed = await self._all(
+            "SELECT claimed_host, claimed_pid, claimed_at FROM snapshot_fetches"
+            " WHERE state = 'fetching'"
+        )
+        abandoned = any((r[2] or 0) < stale or is_gone(r[0], r[1]) for r in claimed)
+        return (from_ms(due) if due is not None else None), abandoned
+
+    async def _settle_claim(
+        self, db: aiosqlite.Connection, claim: PageClaim, claimer: str, sets: str, params: tuple
+    ) -> bool:
+        """Apply ``sets`` to the fetch if ``claimer`` still holds its claim; whether it did."""
+        async with db.execute(
+            f"UPDATE snapshot_fetches SET {sets}, claimed_by = NULL, claimed_host = NULL,"
+            " claimed_pid = NULL, claimed_at = NULL"
+            " WHERE snapshot_id = ? AND state = 'fetching' AND claimed_by = ?",
+            (*params, claim.snapshot_id, claimer),
+        ) as cursor:
+            return cursor.rowcount == 1
+
+    async def finish_page_fetch(
+        self,
+        claim: PageClaim,
+        claimer: str,
+        *,
+        status: int | None,
+        error: str | None,
+        page: bytes | None,
+        fetched: bool,
+    ) -> bool:
+        """The claimed fetch's final outcome: the page (or the reason there is none), stored
+        once. False, and nothing stored, if the claim was lost (taken over as stale)."""
+
+        async def body(db: aiosqlite.Connection) -> bool:
+            state = "fetched" if fetched else "failed"
+            if not await self._settle_claim(
+                db, claim, claimer, "state = ?, last_error = ?", (state, error)
+            ):
+                return False
+            await self._store_page(db, claim.snapshot_id, status, error, page)
+            return True
+
+        return await self._transaction(body)
+
+    async def retry_page_fetch(
+        self, claim: PageClaim, claimer: str, *, error: str, next_try: datetime
+    ) -> bool:
+        """The claimed attempt failed in a way worth retrying: pending again from
+        ``next_try``, with the reason kept for the detail pane."""
+
+        async def body(db: aiosqlite.Connection) -> bool:
+            return await self._settle_claim(
+                db,
+                claim,
+                claimer,
+                "state = 'pending', next_try = ?, last_error = ?",
+                (to_ms(next_try), error),
+            )
+
+        return await self._transaction(body)
+
+    async def release_page_fetch(self, claim: PageClaim, claimer: str) -> bool:
+        """Hand a claimed fetch back unattempted (the process is stopping): pending at once,
+        and the interrupted attempt does not count."""
+
+        async def body(db: aiosqlite.Connection) -> bool:
+            return await self._settle_claim(
+                db,
+                claim,
+                claimer,
+                "state = 'pending', next_try = ?, attempts = max(attempts - 1, 0)",
+                (to_ms(utcnow()),),
+            )
+
+        return await self._transaction(body)
+
     async def events(self, mention_id: int | None = None) -> list[Event]:
-        sql = "SELECT id, mention_id, at, by, action, detail FROM events"
+        sql = "SELECT id, mention_id, at, by, action, detail, unix_user FROM events"
         params: tuple[Any, ...] = ()
         if mention_id is not None:
             sql += " WHERE mention_id = ?"
             params = (mention_id,)
         rows = await self._all(sql + " ORDER BY id", params)
-        return [Event(r[0], r[1], from_ms(r[2]), r[3], r[4], r[5]) for r in rows]
+        return [Event(r[0], r[1], from_ms(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
 
     # -- sources: cursors, health, the collector lease -----------------------------------------
 
+    _SOURCE_COLUMNS = (
+        "name, cursor, state, last_success, last_error, last_error_at, rate_remaining,"
+        " next_poll, kind"
+    )
+
     async def source_state(self, name: str) -> SourceState | None:
         row = await self._one(
-            "SELECT name, cursor, state, last_success, last_error, last_error_at,"
-            " rate_remaining, next_poll FROM source_state WHERE name = ?",
-            (name,),
+            f"SELECT {self._SOURCE_COLUMNS} FROM source_state WHERE name = ?", (name,)
         )
         return _source_state(row) if row else None
 
     async def source_states(self) -> list[SourceState]:
-        rows = await self._all(
-            "SELECT name, cursor, state, last_success, last_error, last_error_at,"
-            " rate_remaining, next_poll FROM source_state ORDER BY name"
-        )
+        rows = await self._all(f"SELECT {self._SOURCE_COLUMNS} FROM source_state ORDER BY name")
         return [_source_state(r) for r in rows]
 
     async def record_poll(
@@ -783,8 +1255,10 @@ class Store:
         error: str | None = None,
         rate_remaining: str | None = None,
         next_poll: datetime | None = None,
+        kind: str | None = None,
     ) -> None:
-        """Record a poll's outcome (the cursor is saved by ``add_mentions``)."""
+        """Record a poll's outcome (the cursor is saved by ``add_mentions``); ``kind`` (the
+        source's kind, ``demo`` for the demo stream) is kept when given."""
         now = to_ms(utcnow())
         ok = error is None
 
@@ -798,7 +1272,8 @@ class Store:
                 " last_success = CASE WHEN ? THEN ? ELSE last_success END,"
                 " last_error = CASE WHEN ? THEN last_error ELSE ? END,"
                 " last_error_at = CASE WHEN ? THEN last_error_at ELSE ? END,"
-                " rate_remaining = coalesce(?, rate_remaining), next_poll = ? WHERE name = ?",
+                " rate_remaining = coalesce(?, rate_remaining), next_poll = ?,"
+                " kind = coalesce(?, kind) WHERE name = ?",
                 (
                     state,
                     ok,
@@ -809,6 +1284,7 @@ class Store:
                     now,
                     rate_remaining,
                     to_ms(next_poll) if next_poll else None,
+                    kind,
                     name,
                 ),
             )
@@ -822,21 +1298,38 @@ class Store:
         )
         return int(count)
 
+    async def has_mentions_outside(self, sources: Sequence[str], id_prefix: str) -> bool:
+        """Whether any stored mention is not from one of ``sources`` with an external id
+        starting ``id_prefix`` (stops at the first one found)."""
+        marks = ",".join("?" * len(sources)) or "NULL"
+        row = await self._one(
+            f"SELECT EXISTS (SELECT 1 FROM mentions WHERE source NOT IN ({marks})"
+            " OR substr(external_id, 1, ?) <> ?)",
+            (*sources, len(id_prefix), id_prefix),
+        )
+        return bool(row[0])
+
     async def acquire_lease(
         self, holder: str, stale_after_s: float, name: str = "collector"
     ) -> bool:
-        """Take or renew the lease; True if ``holder`` holds it afterwards."""
+        """Take or renew the lease; True if ``holder`` holds it afterwards.
+
+        The lease is free when nobody holds it, when its heartbeat is older than
+        ``stale_after_s``, or at once when its holder ran on this host and that process is
+        gone (the row records host and pid)."""
         now = to_ms(utcnow())
-        stale = now - int(stale_after_s * 1000)
+        host, pid = this_process()
 
         async def body(db: aiosqlite.Connection) -> bool:
-            row = await self._one("SELECT holder, heartbeat FROM lease WHERE name = ?", (name,))
-            if row is None or row[0] == holder or row[1] < stale:
+            row = await self._one(
+                "SELECT holder, heartbeat, host, pid FROM lease WHERE name = ?", (name,)
+            )
+            if row is None or row[0] == holder or _lease_free(row, now, stale_after_s):
                 await db.execute(
-                    "INSERT INTO lease(name, holder, heartbeat) VALUES (?, ?, ?)"
+                    "INSERT INTO lease(name, holder, heartbeat, host, pid) VALUES (?, ?, ?, ?, ?)"
                     " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
-                    " heartbeat = excluded.heartbeat",
-                    (name, holder, now),
+                    " heartbeat = excluded.heartbeat, host = excluded.host, pid = excluded.pid",
+                    (name, holder, now, host, pid),
                 )
                 return True
             return False
@@ -853,6 +1346,26 @@ class Store:
         row = await self._one("SELECT holder, heartbeat FROM lease WHERE name = ?", (name,))
         return (row[0], from_ms(row[1])) if row else None
 
+    async def lease_active(self, stale_after_s: float, name: str = "collector") -> str | None:
+        """The holder of the lease if it is live (heartbeat fresh, process not known to be
+        gone), else None: a read, for deciding whether to try ``acquire_lease``."""
+        row = await self._one(
+            "SELECT holder, heartbeat, host, pid FROM lease WHERE name = ?", (name,)
+        )
+        if row is None or _lease_free(row, to_ms(utcnow()), stale_after_s):
+            return None
+        return str(row[0])
+
+
+def _lease_free(row: Sequence[Any], now: int, stale_after_s: float) -> bool:
+    """A lease row (holder, heartbeat, host, pid) whose holder is stale or gone."""
+    return row[1] < now - int(stale_after_s * 1000) or is_gone(row[2], row[3])
+
+
+def _page_state(status: int | None) -> str:
+    """A finished fetch's state from its HTTP status: a 2xx or 3xx answer is a page."""
+    return "fetched" if status is not None and 200 <= status < 400 else "failed"
+
 
 def _source_state(row: Sequence[Any]) -> SourceState:
     def moment(value: int | None) -> datetime | None:
@@ -867,4 +1380,5 @@ def _source_state(row: Sequence[Any]) -> SourceState:
         last_error_at=moment(row[5]),
         rate_remaining=row[6],
         next_poll=moment(row[7]),
+        kind=row[8],
     )

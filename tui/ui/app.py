@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -56,6 +58,9 @@ POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
 PRESENCE_FAILURES = 3
+"""Heartbeats that fail in a row before the operator is told presence is not shared."""
+HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
+"""After SIGHUP or SIGTERM, the process ends at the latest this long after the signal."""
 """Heartbeats that fail in a row before the operator is told presence is not shared."""
 WIDE_COLUMNS = 140
 """From this width on, the detail pane sits beside the list."""
@@ -260,7 +265,12 @@ class TriageApp(OrderedKeysApp[None]):
 
     def _hang_up(self) -> None:
         """The terminal went away (SIGHUP: a dropped SSH session) or SIGTERM: keep every open
-        reply as a draft and exit."""
+        reply as a draft and exit. With no terminal left, restoring the screen can block for
+        ever, so a watchdog ends the process ``HANG_UP_SECONDS`` later whatever happens; what
+        was saved is committed by then, and SQLite needs nothing more."""
+        watchdog = threading.Timer(HANG_UP_SECONDS, os._exit, args=(0,))
+        watchdog.daemon = True
+        watchdog.start()
         self.run_worker(self._quit(keep=True), group="quit", exit_on_error=False)
 
     async def _stop_feeders(self) -> None:
@@ -422,6 +432,8 @@ class TriageApp(OrderedKeysApp[None]):
             present = await self.presence.present()
         except StoreError as error:
             self._presence_error(error)
+            return
+        if not self.query(MentionList):  # the app closed while the store answered
             return
         others = [p for p in present if p.app != self.presence_id]
         key = [(p.app, p.operator, p.mention_id, p.activity, p.activity_since) for p in others]

@@ -42,7 +42,7 @@ from tui.config import Config, ConfigError
 from tui.core.model import utcnow
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
-from tui.learning import Retrainer
+from tui.learning import Retrainer, TrainingFailed
 from tui.sources import Backoff, Http, PollResult, Source, SourceError, build_source, make_client
 from tui.store import Store, StoreError
 
@@ -336,7 +336,7 @@ class Collector:
         """Retrain now if enough labels changed (``collect --once``)."""
         try:
             await self.retrainer.check()
-        except (StoreError, ValueError, ImportError, OSError) as error:
+        except (StoreError, ValueError, TrainingFailed, OSError) as error:
             self.log(f"learning: retraining failed: {error}")
 
     async def run(self, stop: asyncio.Event) -> None:

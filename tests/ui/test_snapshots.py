@@ -144,8 +144,9 @@ def test_tag_prompt(snap_compare, snapshot_app) -> None:  # type: ignore[no-unty
 
 
 def test_filter_dialog_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
-    """F at 80x24: every control on one row with its value (any tag, any status, any source),
-    both check boxes, the Apply and Clear buttons and the key hint, all inside the dialog."""
+    """F at 80x24: every control on one row with its value (any tag, any status, any source,
+    any assigned), both check boxes, the Apply and Clear buttons and the key hint, all inside
+    the dialog."""
     assert snap_compare(
         snapshot_app(), press=["F"], terminal_size=(80, 24), run_before=_settle
     )

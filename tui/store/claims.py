@@ -14,17 +14,15 @@ was edited or deleted.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tui.core.model import Filter, from_ms, to_ms, utcnow
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 WATCHED_ACTIONS = (
     "draft",
@@ -59,22 +57,8 @@ class Change:
     """What happened, in words: ``saved a reply draft``, ``marked it done``, ``edited``."""
 
 
-class ClaimQueries:
+class ClaimQueries(StoreBase):
     """Store methods for claims, assignment and the reply collision guard."""
-
-    operator: str
-
-    if TYPE_CHECKING:
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-
-        async def _event(
-            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
-        ) -> None: ...
 
     def _assignment(self, filt: Filter, key: str, params: list[Any]) -> str:
         """The WHERE condition of ``filt.assignment`` (``key``: the driving id column; the

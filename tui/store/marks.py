@@ -8,16 +8,15 @@ has. Only what differs is written: importing the same file twice adds no events.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from tui.core.records import Marks
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +44,8 @@ class Restored:
         )
 
 
-class MarkQueries:
+class MarkQueries(StoreBase):
     """Store methods that restore imported operator marks."""
-
-    if TYPE_CHECKING:
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-
-        async def _event(
-            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
-        ) -> None: ...
 
     async def restore_marks(self, items: Sequence[tuple[str, str, Marks]]) -> Restored:
         """Apply (source, external id, marks) to the stored mentions, in one transaction:

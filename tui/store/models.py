@@ -18,17 +18,16 @@ connection and in its short transactions.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tui.core.model import IncomingMention, Score, from_ms, to_ms, utcnow
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 LEXICON = "lexicon"
 """The name of the built-in scorer (``Score.model``)."""
@@ -107,21 +106,8 @@ def _stored(row: Sequence[Any], data: bytes | None = None) -> StoredModel:
     )
 
 
-class ModelQueries:
+class ModelQueries(StoreBase):
     """Store methods for learned models, labels and re-scoring (see the module docstring)."""
-
-    if TYPE_CHECKING:
-        operator: str
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-
-        async def _event(
-            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
-        ) -> None: ...
 
     # -- labels ------------------------------------------------------------------------------
 

@@ -6,38 +6,21 @@ trigger refuses UPDATE and DELETE), each written with its ``note`` event in one 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tui.core.model import Note, from_ms, to_ms, utcnow
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 NOTE_CHARS = 4_000
 """The longest note kept."""
 
 
-class NoteQueries:
+class NoteQueries(StoreBase):
     """Store methods for team notes."""
-
-    operator: str
-    unix_user: str
-
-    if TYPE_CHECKING:
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-
-        async def _event(
-            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
-        ) -> None: ...
 
     async def add_note(self, mention_id: int, text: str) -> Note:
         """Add a note by this store's operator; ValueError if it is empty."""

@@ -20,18 +20,17 @@ action, edit and deletion writes one) and when a draft is saved; a heartbeat cha
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui.core.model import from_ms, to_ms, utcnow
 from tui.core.process import is_gone, this_process
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 Activity = Literal["browsing", "looking", "replying"]
 """``browsing``: nothing selected; ``looking``: a mention selected; ``replying``: its reply
@@ -113,18 +112,8 @@ def shift_start(started_at: datetime, now: datetime | None = None) -> datetime:
     return min(started_at, back)
 
 
-class PresenceQueries:
+class PresenceQueries(StoreBase):
     """Store methods for presence (the heartbeat rows) and the team view."""
-
-    if TYPE_CHECKING:
-        operator: str
-        unix_user: str
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
 
     async def beat(
         self,

@@ -10,16 +10,15 @@ action is found in the mention's history: the latest earlier event that set the 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tui.core.model import to_ms, utcnow
+from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-T = TypeVar("T")
 
 UNDOABLE = (
     "tag",
@@ -71,22 +70,8 @@ def _json(detail: str) -> Any:
         return None
 
 
-class UndoQueries:
+class UndoQueries(StoreBase):
     """``Store.undo``."""
-
-    operator: str
-
-    if TYPE_CHECKING:
-
-        async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
-
-        async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-
-        async def _event(
-            self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
-        ) -> None: ...
 
     async def undo(self) -> Undone | None:
         """Take back this operator's last action not yet undone (None: nothing to undo), in

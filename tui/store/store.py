@@ -283,6 +283,12 @@ class Store(
     async def close(self) -> None:
         await self._db.close()
 
+    async def wait_for_lock(self, seconds: float) -> None:
+        """How long a write waits for another's lock before it fails (default 10 s). A
+        connection whose writes can be skipped (presence heartbeats) waits less, so it never
+        queues behind the operators' actions."""
+        await self._db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
     async def __aenter__(self) -> Store:
         return self
 

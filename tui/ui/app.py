@@ -57,8 +57,11 @@ from tui.ui.widgets.mention_list import MentionList
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
-PRESENCE_FAILURES = 3
-"""Heartbeats that fail in a row before the operator is told presence is not shared."""
+PRESENCE_LOCK_SECONDS = 0.5
+"""A heartbeat waits this long for the write lock, then is skipped until the next one."""
+PRESENCE_FAILURES = 4
+"""Heartbeats that fail in a row before the operator is told presence is not shared: four
+2.5 s beats outlast the 10 s after which the others stop showing this app."""
 HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
 """After SIGHUP or SIGTERM, the process ends at the latest this long after the signal."""
 """Heartbeats that fail in a row before the operator is told presence is not shared."""
@@ -351,6 +354,7 @@ class TriageApp(OrderedKeysApp[None]):
         """Open the presence connection (after the list is shown), then beat and poll."""
         try:
             self.presence = await self._open()
+            await self.presence.wait_for_lock(PRESENCE_LOCK_SECONDS)
         except StoreError as error:
             self._presence_error(error)
             return
@@ -406,6 +410,8 @@ class TriageApp(OrderedKeysApp[None]):
         keeps trying."""
         self._presence_failures += 1
         if self._presence_failures >= PRESENCE_FAILURES and not self._presence_failed:
+            # (heartbeats that waited out a busy database are tried again: only a run of
+            # failures as long as a row's life means the others no longer see this app)
             self._presence_failed = True
             self.notify(
                 one_line(f"Presence not shared: {error}"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.sources.server import Server
 from tui.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -78,3 +79,14 @@ def http_page():  # type: ignore[no-untyped-def]
     yield page
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A real HTTP server on 127.0.0.1 that each test tells how to answer (and misbehave)."""
+    running = Server()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()

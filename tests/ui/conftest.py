@@ -53,6 +53,7 @@ def make_app(db_path: Path) -> Callable[..., Awaitable[TriageApp]]:
 async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until key handlers, store writes and the list refresh have all finished
     (not the long-running feeders: the collector and the demo stream)."""
+    await wait_until(lambda: getattr(app, "keys_pending", 0) == 0, pilot)
     for _ in range(3):
         await pilot.pause()
         short_lived = [w for w in app.workers if w.group not in ("collector", "demo")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.prompts import ChoiceScreen
 from tui.ui.screens.reply import ReplyEditor
 from tui.ui.widgets.detail import DetailPane
+from tui.ui.widgets.mention_list import MentionList
 
 
 def db_rows(db_path: Path, sql: str) -> list[tuple]:
@@ -230,6 +232,44 @@ async def test_operator_label_cycles(make_app, db_path: Path) -> None:
             await settle(app, pilot)
             seen.append(db_rows(db_path, "SELECT operator_label FROM mentions WHERE id = 5")[0][0])
         assert seen == ["negative", "neutral", "positive", None]
+
+
+async def test_a_refresh_read_before_an_edit_does_not_undo_it(make_app, db_path: Path) -> None:
+    """A list refresh that read the rows just before the operator pressed ``o`` lands after
+    the press, while the write is still going: the row must keep the new label, or the next
+    ``o`` goes on from the old one."""
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        rows, write = app.store.rows, app.writer.set_operator_label
+        read, release, written = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def slow_rows(ids: list[int]):  # type: ignore[no-untyped-def]
+            fresh = await rows(ids)  # read before the edit...
+            read.set()
+            await release.wait()  # ...handed to the list after it
+            return fresh
+
+        async def slow_write(mention_id: int, label: str | None) -> None:
+            await written.wait()
+            await write(mention_id, label)
+
+        app.store.rows = slow_rows  # type: ignore[method-assign]
+        app.writer.set_operator_label = slow_write  # type: ignore[method-assign]
+        app.mentions.post_message(MentionList.DataChanged())
+        await asyncio.wait_for(read.wait(), 5)
+        app.action_override_label()
+        app.store.rows = rows  # type: ignore[method-assign]
+        release.set()
+        for _ in range(5):
+            await pilot.pause()
+        assert app.mentions.current is not None
+        assert app.mentions.current.operator_label == "negative"  # the write is still going
+        written.set()
+        await settle(app, pilot)
+        stored = db_rows(db_path, "SELECT operator_label FROM mentions WHERE id = 5")
+        assert stored == [("negative",)]
+        assert app.mentions.current.operator_label == "negative"
 
 
 async def test_search_and_escape(make_app) -> None:

@@ -136,6 +136,11 @@ class MentionList(Widget, can_focus=True):
         """Who else has each mention selected (the app's presence poll sets it): looked up
         when a row is drawn, never joined into the row queries."""
         self._offscreen = 0
+        self._edits = 0
+        """How many local edits (``update_row``) have been shown: a read that started before
+        an edit must not put the row back as it was (the store confirms the edit later)."""
+        self._edited: dict[int, int] = {}
+        """Row id -> the edit count when it was last changed locally."""
 
     @property
     def offscreen(self) -> int:
@@ -161,7 +166,8 @@ class MentionList(Widget, can_focus=True):
         """Show the newest rows matching ``filt`` (or the current filter), cursor at the top."""
         if filt is not None:
             self.filter = filt
-        rows = await self.source.page_before(self.filter, None, PAGE)
+        started = self._edits
+        rows = self._keep_edits(await self.source.page_before(self.filter, None, PAGE), started)
         self.rows, self.cursor, self.top = rows, 0, 0
         self.at_newest, self.at_oldest = True, len(rows) < PAGE
         self.seen_id = rows[0].id if rows else 0
@@ -215,10 +221,11 @@ class MentionList(Widget, can_focus=True):
         if not self.rows:
             await self.load()
             return
+        started = self._edits
         fresh = await self.source.rows([row.id for row in self.rows])
         # Rows that no longer match the filter (e.g. handled while showing "new") stay until
         # the next load, so the cursor never jumps under the operator.
-        self.rows = [fresh.get(row.id, row) for row in self.rows]
+        self.rows = self._keep_edits([fresh.get(row.id, row) for row in self.rows], started)
         if self.at_newest:
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
             if newer and self.top == 0 and len(newer) < PAGE:
@@ -238,11 +245,22 @@ class MentionList(Widget, can_focus=True):
 
     def update_row(self, row: Row) -> None:
         """Show a locally changed row at once (before the store confirms it)."""
+        self._edits += 1
+        self._edited[row.id] = self._edits
         for index, existing in enumerate(self.rows):
             if existing.id == row.id:
                 self.rows[index] = row
                 self._changed()
                 return
+
+    def _keep_edits(self, read: list[Row], started: int) -> list[Row]:
+        """``read`` from the store, except rows edited locally while it was being read: those
+        stay as shown (the write's own refresh brings the stored row)."""
+        if self._edits == started:
+            self._edited.clear()  # nothing in flight: forget old edits
+            return read
+        mine = {row.id: row for row in self.rows if self._edited.get(row.id, 0) > started}
+        return [mine.get(row.id, row) for row in read]
 
     # -- moving ----------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 
 from tui.config import Config
-from tui.core.model import IncomingMention, to_ms, utcnow
+from tui.core.model import IncomingMention, from_ms, to_ms, utcnow
+from tui.core.sla import Sla
 from tui.demo import BRAND, BRAND_TERMS
 from tui.ingest import analyze, make_scorer
 from tui.store import Store
@@ -144,6 +145,10 @@ def _build(path: Path, rows: int, seed: int = SEED) -> dict[str, object]:
     con.execute("PRAGMA synchronous = OFF")
     con.execute("PRAGMA cache_size = -1000000")
     con.execute("PRAGMA temp_store = MEMORY")
+    sla = Sla()  # the response clock's due times, as Store._configure defines them
+    con.create_function(
+        "sla_due", 2, lambda at, label: to_ms(sla.due_at(from_ms(at), label)), deterministic=True
+    )
     corpus.vocabulary(seed)  # built once here, inherited by the forked workers
     tasks = [
         (seed, chunk, min(CHUNK, rows - start)) for chunk, start in enumerate(range(0, rows, CHUNK))

@@ -17,6 +17,9 @@ from typing import Any
 
 import platformdirs
 
+from tui import alert_config
+from tui.alert_config import OnCall
+from tui.core.sla import Sla
 from tui.core.templates import DEFAULT_TEMPLATES, Template
 from tui.core.text import normalize_tag
 
@@ -140,6 +143,8 @@ class Config:
     char_limits: Mapping[str, int] = field(default_factory=dict)
     """Reply length limit per source kind, overriding the built-in ones."""
     learning: LearningConfig = field(default_factory=LearningConfig)
+    on_call: OnCall = field(default_factory=OnCall)
+    """``[sla]``, ``[baseline]``, ``[[alerts]]`` and ``[[channels]]`` (``tui.alert_config``)."""
 
 
 _TOP_KEYS = {
@@ -155,6 +160,10 @@ _TOP_KEYS = {
     "sources",
     "char_limits",
     "learning",
+    "sla",
+    "baseline",
+    "alerts",
+    "channels",
 }
 
 
@@ -227,6 +236,20 @@ def _str_list(reader: _Reader, key: str, value: Any, fix: str, after: int = 0) -
     for item in value:
         _expect(reader, key, item, str, fix, after)
     return tuple(value)
+
+
+def _known_keys(
+    reader: _Reader, prefix: str, table: Mapping[str, Any], allowed: set[str], after: int
+) -> None:
+    """An error naming the first key of ``table`` (a ``[prefix]`` table) not in ``allowed``."""
+    for key in table:
+        if key not in allowed:
+            raise reader.error(
+                f"{prefix}.{key}",
+                "unknown key",
+                f"valid keys are {', '.join(sorted(allowed))}",
+                after,
+            )
 
 
 def config_error(config: Config, key: str, problem: str, fix: str) -> ConfigError:
@@ -439,7 +462,22 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
         values["learning"] = _learning(reader, data["learning"])
     if "sources" in data:
         values["sources"] = _sources(reader, data["sources"])
+    values["on_call"] = _on_call(reader, data)
     return Config(**values)
+
+
+def _on_call(reader: _Reader, data: dict[str, Any]) -> OnCall:
+    found = alert_config.channels(reader, data["channels"]) if "channels" in data else ()
+    return OnCall(
+        sla=alert_config.sla(reader, data["sla"]) if "sla" in data else Sla(),
+        rules=alert_config.rules(reader, data["alerts"], {c.name for c in found})
+        if "alerts" in data
+        else (),
+        channels=found,
+        baseline=alert_config.baseline(reader, data["baseline"])
+        if "baseline" in data
+        else alert_config.Baseline(),
+    )
 
 
 def _templates(reader: _Reader, items: Any) -> tuple[Template, ...]:
@@ -511,15 +549,7 @@ def _sentiment(reader: _Reader, table: Any) -> SentimentConfig:
 def _learning(reader: _Reader, table: Any) -> LearningConfig:
     _expect(reader, "learning", table, dict, "use a [learning] table")
     after = reader.header_line("learning")
-    allowed = {"tags", "retrain_after", "min_labels", "folds"}
-    for key in table:
-        if key not in allowed:
-            raise reader.error(
-                f"learning.{key}",
-                "unknown key",
-                f"valid keys are {', '.join(sorted(allowed))}",
-                after,
-            )
+    _known_keys(reader, "learning", table, {"tags", "retrain_after", "min_labels", "folds"}, after)
     values: dict[str, Any] = {}
     limits = {"retrain_after": (0, None), "min_labels": (30, None), "folds": (2, 20)}
     for key, (low, high) in limits.items():

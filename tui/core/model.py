@@ -6,6 +6,7 @@ milliseconds since the epoch; ``to_ms``/``from_ms`` convert at that boundary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -76,6 +77,10 @@ class IncomingMention:
     link: str | None = None
     """The page the post links to, when that is part of what it says (a Hacker News story's
     link); ``url`` is the post's own address."""
+    reach: Mapping[str, int] | None = None
+    """What the source says of the author's and the post's reach when collected:
+    ``followers`` (the author's), and about the post ``reposts``, ``likes``, ``replies``,
+    ``quotes``, ``score``, ``comments``, ``points`` (whichever the source gives)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,10 @@ class Row:
     deleted: bool
     assigned_to: str | None = None
     """The operator who holds the mention, or None."""
+    due_at: datetime | None = None
+    """When the first response is due (the response clock, ``tui.core.sla``)."""
+    answered_at: datetime | None = None
+    """When it was first answered (marked done, or a reply recorded); None while open."""
 
     @property
     def effective_label(self) -> Label:
@@ -206,6 +215,12 @@ class Mention:
     versions: tuple[Version, ...] = ()
     link: str | None = None
     """The page the post links to (a Hacker News story's link), or None."""
+    reach: Mapping[str, int] = field(default_factory=dict)
+    """What the source said of the author's and the post's reach (``IncomingMention.reach``)."""
+    due_at: datetime | None = None
+    """When the first response is due (``tui.core.sla``)."""
+    answered_at: datetime | None = None
+    """When it was first answered; None while open."""
     assigned_to: str | None = None
     """The operator who holds the mention, or None."""
     notes: tuple[Note, ...] = ()
@@ -231,6 +246,8 @@ class Filter:
     """Only mentions posted at or after this time (export's ``--since``)."""
     assignment: Assignment | None = None
     """``mine`` (held by the store's operator), ``unassigned`` or ``assigned`` (to anyone)."""
+    urgent: bool = False
+    """Only open, unanswered mentions, most urgent first (by response due time)."""
 
     @property
     def active(self) -> bool:
@@ -238,6 +255,8 @@ class Filter:
 
     def describe(self) -> str:
         parts = []
+        if self.urgent:
+            parts.append("most urgent")
         if self.negative_only:
             parts.append("open negatives")
         if self.tag:
@@ -263,3 +282,46 @@ class Counts:
     new: int
     negative_open: int
     follow_ups_due: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert a rule raised, before it is stored (``Store.add_alerts``)."""
+
+    key: str
+    """Unique per rule and mention or window: the same alert is never stored twice."""
+    rule: str
+    kind: str
+    at: datetime
+    title: str
+    explanation: str
+    mention_id: int | None = None
+    detail: Mapping[str, object] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+    """Where to deliver it (the app shows every alert whatever this says)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    channel: str
+    state: str
+    """``pending``, ``sending``, ``sent`` or ``failed`` (given up: a permanent error)."""
+    attempts: int
+    error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    key: str
+    rule: str
+    kind: str
+    at: datetime
+    title: str
+    explanation: str
+    mention_id: int | None
+    detail: Mapping[str, object]
+    acked_at: datetime | None
+    acked_by: str | None
+    deliveries: tuple[Delivery, ...] = ()

@@ -291,4 +291,147 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_by_at ON events(by, at);
     """,
+    # 11: on call (tui/store/clock.py, rollups.py, alerts.py). The response clock per mention;
+    # counts per 15 minutes of post time by source and label (and by tag), kept by triggers in
+    # the transaction of every write that changes them, so trends and baselines never scan
+    # mentions; hours the collector ran or a source failed; alerts and their deliveries; what
+    # each source says of a post's reach. ``sla_due`` is a function every connection defines
+    # (``Store._configure``): the due time depends on the configured targets and hours.
+    """
+    CREATE TABLE mention_sla (
+        mention_id  INTEGER PRIMARY KEY REFERENCES mentions(id),
+        due_at      INTEGER NOT NULL,
+        answered_at INTEGER
+    );
+    CREATE INDEX mention_sla_open ON mention_sla(due_at, mention_id) WHERE answered_at IS NULL;
+    INSERT INTO mention_sla(mention_id, due_at, answered_at)
+        SELECT id, created_at + CASE coalesce(operator_label, label)
+                   WHEN 'negative' THEN 1800000 ELSE 3600000 END,
+               CASE WHEN status = 'done' THEN coalesce(
+                   (SELECT min(e.at) FROM events e WHERE e.mention_id = m.id
+                    AND e.action IN ('status', 'reply_copied', 'replied')), collected_at) END
+        FROM mentions m;
+
+    CREATE TABLE counts (
+        bucket INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        label  TEXT NOT NULL,
+        n      INTEGER NOT NULL,
+        PRIMARY KEY (bucket, source, label)
+    ) WITHOUT ROWID;
+    INSERT INTO counts
+        SELECT created_at / 900000, source, coalesce(operator_label, label), count(*)
+        FROM mentions GROUP BY 1, 2, 3;
+    CREATE TABLE tag_counts (
+        tag    TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        label  TEXT NOT NULL,
+        n      INTEGER NOT NULL,
+        PRIMARY KEY (tag, bucket, label)
+    ) WITHOUT ROWID;
+    INSERT INTO tag_counts
+        SELECT t.tag, m.created_at / 900000, coalesce(m.operator_label, m.label), count(*)
+        FROM mention_tags t JOIN mentions m ON m.id = t.mention_id GROUP BY 1, 2, 3;
+
+    CREATE TRIGGER mentions_on_call_insert AFTER INSERT ON mentions BEGIN
+        INSERT INTO mention_sla(mention_id, due_at, answered_at) VALUES (
+            NEW.id, sla_due(NEW.created_at, coalesce(NEW.operator_label, NEW.label)),
+            CASE WHEN NEW.status = 'done' THEN NEW.collected_at END);
+        INSERT INTO counts VALUES (
+            NEW.created_at / 900000, NEW.source, coalesce(NEW.operator_label, NEW.label), 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER mentions_on_call_label AFTER UPDATE OF label, operator_label ON mentions
+        WHEN coalesce(OLD.operator_label, OLD.label) IS NOT coalesce(NEW.operator_label, NEW.label)
+    BEGIN
+        UPDATE counts SET n = n - 1 WHERE bucket = OLD.created_at / 900000
+            AND source = OLD.source AND label = coalesce(OLD.operator_label, OLD.label);
+        INSERT INTO counts VALUES (
+            NEW.created_at / 900000, NEW.source, coalesce(NEW.operator_label, NEW.label), 1)
+            ON CONFLICT DO UPDATE SET n = n + 1;
+        UPDATE tag_counts SET n = n - 1 WHERE bucket = OLD.created_at / 900000
+            AND label = coalesce(OLD.operator_label, OLD.label)
+            AND tag IN (SELECT tag FROM mention_tags WHERE mention_id = NEW.id);
+        INSERT INTO tag_counts
+            SELECT tag, NEW.created_at / 900000, coalesce(NEW.operator_label, NEW.label), 1
+            FROM mention_tags WHERE mention_id = NEW.id AND true
+            ON CONFLICT DO UPDATE SET n = n + 1;
+        UPDATE mention_sla SET due_at = sla_due(NEW.created_at,
+            coalesce(NEW.operator_label, NEW.label)) WHERE mention_id = NEW.id;
+    END;
+    CREATE TRIGGER mentions_on_call_done AFTER UPDATE OF status ON mentions
+        WHEN NEW.status = 'done' AND OLD.status IS NOT 'done'
+    BEGIN
+        UPDATE mention_sla SET answered_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+            WHERE mention_id = NEW.id AND answered_at IS NULL;
+    END;
+    CREATE TRIGGER events_on_call_replied AFTER INSERT ON events
+        WHEN NEW.action IN ('reply_copied', 'replied') AND NEW.mention_id IS NOT NULL
+    BEGIN
+        UPDATE mention_sla SET answered_at = NEW.at
+            WHERE mention_id = NEW.mention_id AND answered_at IS NULL;
+    END;
+    CREATE TRIGGER mention_tags_on_call_insert AFTER INSERT ON mention_tags BEGIN
+        INSERT INTO tag_counts
+            SELECT NEW.tag, created_at / 900000, coalesce(operator_label, label), 1
+            FROM mentions WHERE id = NEW.mention_id AND true
+            ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER mention_tags_on_call_delete AFTER DELETE ON mention_tags BEGIN
+        UPDATE tag_counts SET n = n - 1 WHERE tag = OLD.tag AND (bucket, label) =
+            (SELECT created_at / 900000, coalesce(operator_label, label)
+             FROM mentions WHERE id = OLD.mention_id);
+    END;
+    CREATE INDEX mentions_created ON mentions(created_at);
+
+    CREATE TABLE coverage (
+        source TEXT NOT NULL,
+        hour   INTEGER NOT NULL,
+        ok     INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, hour)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE mention_reach (
+        mention_id INTEGER PRIMARY KEY REFERENCES mentions(id),
+        followers  INTEGER,
+        engagement INTEGER,
+        detail     TEXT NOT NULL DEFAULT '{}'
+    );
+
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY,
+        key         TEXT NOT NULL UNIQUE,
+        rule        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        mention_id  INTEGER REFERENCES mentions(id),
+        title       TEXT NOT NULL,
+        explanation TEXT NOT NULL,
+        detail      TEXT NOT NULL DEFAULT '{}',
+        acked_at    INTEGER,
+        acked_by    TEXT
+    );
+    CREATE INDEX alerts_open ON alerts(id) WHERE acked_at IS NULL;
+    CREATE INDEX alerts_at ON alerts(at);
+    CREATE TABLE deliveries (
+        alert_id   INTEGER NOT NULL REFERENCES alerts(id),
+        channel    TEXT NOT NULL,
+        state      TEXT NOT NULL DEFAULT 'pending',
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_at    INTEGER NOT NULL,
+        claimed_at INTEGER,
+        claimed_by TEXT,
+        sent_at    INTEGER,
+        message    TEXT,
+        error      TEXT,
+        PRIMARY KEY (alert_id, channel)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
+    CREATE TABLE alert_state (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO alert_state VALUES ('mention_cursor', (SELECT coalesce(max(id), 0) FROM mentions));
+    """,
 )

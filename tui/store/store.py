@@ -42,13 +42,18 @@ from tui.core.model import (
     utcnow,
 )
 from tui.core.process import is_gone, this_process
+from tui.core.sla import Sla
 from tui.core.text import normalize_tag
 from tui.store import access
+from tui.store.alerts import AlertQueries
 from tui.store.claims import ClaimQueries
+from tui.store.clock import ClockQueries
 from tui.store.marks import MarkQueries
 from tui.store.models import ModelQueries
 from tui.store.notes import NoteQueries
 from tui.store.presence import PresenceQueries
+from tui.store.reports import ReportQueries
+from tui.store.rollups import COLLECTOR, RollupQueries
 from tui.store.schema import MIGRATIONS
 from tui.store.search import (
     EXPAND_MAX,
@@ -71,7 +76,9 @@ _ROW_COLUMNS = (
     f"m.id, m.created_at, m.source, m.author, CASE WHEN instr(m.text, char(0)) > 0 THEN m.text"
     f" ELSE substr(m.text, 1, {ROW_TEXT_CHARS}) END, m.label,"
     " m.operator_label, m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL,"
-    " (SELECT c.assigned_to FROM mention_claims c WHERE c.mention_id = m.id)"
+    " (SELECT c.assigned_to FROM mention_claims c WHERE c.mention_id = m.id),"
+    " (SELECT due_at FROM mention_sla WHERE mention_id = m.id),"
+    " (SELECT answered_at FROM mention_sla WHERE mention_id = m.id)"
 )
 _MENTION_COLUMNS = (
     "id, source, external_id, url, author, text, created_at, collected_at, language, compound,"
@@ -134,6 +141,8 @@ def _row(values: Sequence[Any]) -> Row:
         follow_up_due=from_ms(values[9]) if values[9] is not None else None,
         deleted=bool(values[10]),
         assigned_to=values[11],
+        due_at=from_ms(values[12]) if values[12] is not None else None,
+        answered_at=from_ms(values[13]) if values[13] is not None else None,
     )
 
 
@@ -142,7 +151,16 @@ def _reasons_json(score: Score) -> str:
 
 
 class Store(
-    ModelQueries, MarkQueries, PresenceQueries, ClaimQueries, NoteQueries, UndoQueries
+    ModelQueries,
+    MarkQueries,
+    PresenceQueries,
+    ClaimQueries,
+    NoteQueries,
+    UndoQueries,
+    ClockQueries,
+    RollupQueries,
+    AlertQueries,
+    ReportQueries,
 ):
     """Async access to one database file. Open with ``await Store.open(path, operator)``."""
 
@@ -158,12 +176,20 @@ class Store(
         """Why the store is read-only, in one line (empty when it is not)."""
         self._writing = asyncio.Lock()
         """One transaction at a time on the shared connection (tasks write concurrently)."""
+        self.sla = Sla()
+        """The response-clock targets that due times are computed with (``sla_due`` in SQL):
+        every process that writes sets the configured ones (``Store.open(..., sla=...)``)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
     async def open(
-        cls, path: Path | str, operator: str, *, read_only: bool | None = False
+        cls,
+        path: Path | str,
+        operator: str,
+        *,
+        read_only: bool | None = False,
+        sla: Sla | None = None,
     ) -> Store:
         """Open (creating and migrating as needed) the database at ``path``.
 
@@ -193,6 +219,8 @@ class Store(
             raise StoreError(f"cannot open database {path}: {error}; check --db") from error
         access.settle(path)  # before SQLite creates -wal and -shm, which take the file's mode
         store = cls(db, path, operator)
+        if sla is not None:
+            store.sla = sla
         try:
             await store._configure()
             access.settle(path)
@@ -259,11 +287,16 @@ class Store(
             raise sqlite3.OperationalError(f"could not switch to WAL (journal_mode={mode})")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA cache_size = -16000")
+        await db.create_function("sla_due", 2, self._sla_due, deterministic=True)
         await self._migrate()
         # Prove the database is writable now, not at the operator's first action: a file that
         # became read-only still opens and reads fine. (Rewrites the header with the same value.)
         (version,) = await self._one("PRAGMA user_version")
         await db.executescript(f"BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT;")
+
+    def _sla_due(self, created_ms: int, label: str) -> int:
+        """``sla_due(created_at, label)`` in SQL: when the first response is due (ms)."""
+        return to_ms(self.sla.due_at(from_ms(created_ms), label))
 
     async def _migrate(self) -> None:
         (version,) = await self._one("PRAGMA user_version")
@@ -345,8 +378,6 @@ class Store(
             with contextlib.suppress(sqlite3.Error, ValueError):
                 await self._db.execute("ROLLBACK")
 
-
-
     async def _event(
         self, db: aiosqlite.Connection, mention_id: int | None, action: str, detail: Any = ""
     ) -> None:
@@ -417,6 +448,7 @@ class Store(
                 )
             if ids:
                 await self._record_scorers(db, mentions, scores, before)
+                await self._record_reach(db, mentions, before)
                 await db.execute(
                     "INSERT INTO mentions_fts(rowid, text, author)"
                     " SELECT id, text, author FROM mentions WHERE id > ?",
@@ -594,7 +626,19 @@ class Store(
         where: list[str] = []
         # CROSS JOIN fixes the join order: the search or tag drives, so a rare term combined
         # with a broad filter never turns into a scan of the broad filter's index.
-        if filt.search and (query := match or fts_query(filt.search)):
+        if filt.urgent:
+            # Open mentions by due time (the response clock's partial index): keyset pages on
+            # (due_at, id), the bound being the due time of the row given by id.
+            source = (
+                "mention_sla s INDEXED BY mention_sla_open CROSS JOIN mentions m"
+                " ON m.id = s.mention_id"
+            )
+            where.append("s.answered_at IS NULL AND m.status = 'new'")
+            key = "s.mention_id"
+            if filt.search and (query := match or fts_query(filt.search)):
+                where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+                params.append(query)
+        elif filt.search and (query := match or fts_query(filt.search)):
             source = "mentions_fts f CROSS JOIN mentions m ON m.id = f.rowid"
             where.append("mentions_fts MATCH ?")
             params.append(query)
@@ -608,8 +652,7 @@ class Store(
             # Held mentions are few: walk the claims' partial index (see _assignment).
             held = "mention_claims_assignee" if filt.assignment == "mine" else "mention_claims_held"
             source = (
-                f"mention_claims c INDEXED BY {held}"
-                " CROSS JOIN mentions m ON m.id = c.mention_id"
+                f"mention_claims c INDEXED BY {held} CROSS JOIN mentions m ON m.id = c.mention_id"
             )
             key = "c.mention_id"
         elif filt.negative_only:
@@ -620,7 +663,7 @@ class Store(
         else:
             source = "mentions m"
             key = "m.id"
-        if filt.search and filt.tag:
+        if filt.tag and (filt.search or filt.urgent):
             where.append("m.id IN (SELECT mention_id FROM mention_tags WHERE tag = ?)")
             params.append(filt.tag)
         if filt.negative_only:
@@ -643,23 +686,46 @@ class Store(
             params.append(to_ms(utcnow()))
         if filt.assignment:
             where.append(self._assignment(filt, key, params))
+        if filt.urgent:
+            bound = "(coalesce((SELECT due_at FROM mention_sla WHERE mention_id = ?), ?), ?)"
+            sql = f"FROM {source} WHERE " + " AND ".join(
+                [*where, f"(s.due_at, m.id) {{op}} {bound}"]
+            )
+            return sql + " ORDER BY s.due_at {order}, m.id {order} LIMIT ?", params
         sql = f"FROM {source} WHERE " + " AND ".join([*where, f"{key} {{op}} ?"])
         return sql + f" ORDER BY {key} {{order}} LIMIT ?", params
+
+    @staticmethod
+    def _bound(
+        filt: Filter, op: str, mention_id: int | None, default: int
+    ) -> tuple[list[Any], str]:
+        """The keyset bound's parameters, and ``op`` as the filter's order needs it.
+
+        Lists run newest first (``<`` goes down the list); the urgent list runs by due time,
+        soonest first, so going down is ``>`` there. A mention that left the urgent index
+        bounds at the far end, as if its due time were ``default``'s."""
+        if not filt.urgent:
+            return [mention_id if mention_id is not None else default], op
+        flipped = ">" if op == "<" else "<"
+        far = -(2**62) if flipped == ">" else 2**62
+        if mention_id is None:
+            return [None, far, far], flipped
+        return [mention_id, far, mention_id], flipped
 
     async def page_before(self, filt: Filter, before_id: int | None, limit: int) -> list[Row]:
         """Up to ``limit`` rows older than ``before_id`` (None: from the newest), newest first."""
         sql, params = self._filtered(filt, await self._match(filt))
-        sql = sql.format(op="<", order="DESC")
-        bound = before_id if before_id is not None else 2**62
-        rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, bound, limit])
+        bound, op = self._bound(filt, "<", before_id, 2**62)
+        sql = sql.format(op=op, order="DESC" if op == "<" else "ASC")
+        rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, *bound, limit])
         return [_row(r) for r in rows]
 
     async def page_after(self, filt: Filter, after_id: int | None, limit: int) -> list[Row]:
         """Up to ``limit`` rows just newer than ``after_id`` (None: the oldest), newest first."""
         sql, params = self._filtered(filt, await self._match(filt))
-        sql = sql.format(op=">", order="ASC")
-        bound = after_id if after_id is not None else -1
-        rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, bound, limit])
+        bound, op = self._bound(filt, ">", after_id, -1)
+        sql = sql.format(op=op, order="ASC" if op == ">" else "DESC")
+        rows = await self._all(f"SELECT {_ROW_COLUMNS} {sql}", [*params, *bound, limit])
         return [_row(r) for r in reversed(rows)]
 
     async def rows(self, ids: Sequence[int]) -> dict[int, Row]:
@@ -684,10 +750,9 @@ class Store(
             )
             return int(count)
         sql, params = self._filtered(filt, match)
-        sql = sql.format(op=">", order="ASC")
-        (count,) = await self._one(
-            f"SELECT count(*) FROM (SELECT 1 {sql})", [*params, after_id, cap]
-        )
+        bound, op = self._bound(filt, ">", after_id, -1)
+        sql = sql.format(op=op, order="ASC" if op == ">" else "DESC")
+        (count,) = await self._one(f"SELECT count(*) FROM (SELECT 1 {sql})", [*params, *bound, cap])
         return int(count)
 
     async def data_version(self) -> int:
@@ -761,7 +826,10 @@ class Store(
             deleted_at=from_ms(row[15]) if row[15] is not None else None,
             raw=bytes(row[16]),
             link=await self._link(mention_id),
+            reach=await self.reach(mention_id),
         )
+        due, answered = await self.clock(mention_id)
+        mention = replace(mention, due_at=due, answered_at=answered)
         if not full:
             return mention
         snapshots = await self._snapshots(mention_id)
@@ -1294,6 +1362,7 @@ class Store(
                     name,
                 ),
             )
+            await self._cover(db, name, ok)
 
         await self._transaction(body)
 
@@ -1337,6 +1406,8 @@ class Store(
                     " heartbeat = excluded.heartbeat, host = excluded.host, pid = excluded.pid",
                     (name, holder, now, host, pid),
                 )
+                if name == "collector":
+                    await self._cover(db, COLLECTOR, None)  # the hours it ran: see gaps()
                 return True
             return False
 

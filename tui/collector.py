@@ -38,8 +38,10 @@ from typing import TypeVar
 
 import httpx
 
+from tui.alerting import Alerter
 from tui.config import Config, ConfigError
 from tui.core.model import utcnow
+from tui.delivery import Deliverer
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
 from tui.learning import Retrainer, TrainingFailed
@@ -158,6 +160,10 @@ class Collector:
         """Whether this process holds the lease (for the app's status line)."""
         self.retrainer = Retrainer(config, store, log)
         """Retrains the learned sentiment model while this process holds the lease."""
+        self.deliverer = Deliverer(config, store, client, log)
+        """Sends stored alerts to their channels while this process holds the lease."""
+        self.alerter = Alerter(config, store, log, self.deliverer.nudge)
+        """Evaluates the alert rules while this process holds the lease."""
 
     # -- one poll ---------------------------------------------------------------------------
 
@@ -176,6 +182,8 @@ class Collector:
                 return None
             new = await self.apply(source, result, cursor=True)
             self.retrainer.nudge()
+            if new:
+                self.alerter.nudge()
         except SourceError as error:
             outcome = self._failure(source, error.state, str(error), error.retry_at)
         except Exception as error:
@@ -318,6 +326,7 @@ class Collector:
             if self.pages is not None:
                 await self._fetch_pages_once(stop)
             await self._retrain_once()
+            await self._alert_once()
         finally:
             halt.set()
             await heartbeat
@@ -331,6 +340,18 @@ class Collector:
             await _until(self.pages.fetch_due(self.store, stop), stop)
         except StoreError as error:
             self.log(f"page fetches: {error}")
+
+    async def _alert_once(self) -> None:
+        """Evaluate the alert rules and send what is due (``collect --once``)."""
+        if not self.alerter.enabled:
+            return
+        try:
+            new = await self.alerter.evaluate()
+            if new:
+                self.log(f"alerts: {len(new)} new")
+            await self.deliverer.deliver_due()
+        except (StoreError, ValueError) as error:
+            self.log(f"alerts: {error}")
 
     async def _retrain_once(self) -> None:
         """Retrain now if enough labels changed (``collect --once``)."""
@@ -371,6 +392,9 @@ class Collector:
                 group.create_task(self.pages.run(self.store, halt))
             if self.retrainer.enabled:
                 group.create_task(self.retrainer.run(halt))
+            if self.alerter.enabled:
+                group.create_task(self.alerter.run(halt))
+                group.create_task(self.deliverer.run(halt))
             for source in self.sources:
                 group.create_task(self._poll_loop(source, halt))
                 if source.streaming:
@@ -402,7 +426,8 @@ class Collector:
         try:
             while (result := await _until(queue.get(), halt)) is not None:
                 try:
-                    await self.apply(source, result, cursor=False)
+                    if await self.apply(source, result, cursor=False):
+                        self.alerter.nudge()
                 except StoreError as error:
                     self.log(f"{source.name}: stream event not stored: {error}")
         finally:
@@ -492,7 +517,7 @@ def run_collect_cli(
 
     async def main() -> int:
         try:
-            store = await Store.open(db_path, operator or getpass.getuser())
+            store = await Store.open(db_path, operator or getpass.getuser(), sla=config.on_call.sla)
         except StoreError as error:
             _stderr(str(error))
             return 1

@@ -37,3 +37,21 @@ def source_config(
     kind: str, base_url: str, name: str | None = None, interval: float = 60.0, **options: Any
 ) -> SourceConfig:
     return SourceConfig(kind, name or kind, base_url, interval, True, options)
+
+
+async def stored_reach(store: Any, client: Any, source: Any) -> dict[str, int]:
+    """Poll ``source`` once through a real collector into ``store``; the one stored mention's
+    reach figures."""
+    from tui.collector import Collector
+    from tui.config import Config
+    from tui.core.model import Filter
+
+    crawler = Collector(
+        Config(), store, client, holder="t@h pid 1", log=lambda _: None, sources=[source]
+    )
+    outcome = await crawler.poll(source)
+    assert outcome is not None and outcome.new == 1
+    (mention_id,) = await store.mention_ids(Filter())
+    stored = await store.mention(mention_id)
+    assert stored is not None
+    return dict(stored.reach)

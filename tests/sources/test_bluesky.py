@@ -6,13 +6,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.sources.helpers import fixture, source_config
+from tests.sources.helpers import fixture, source_config, stored_reach
 from tests.sources.server import Reply, Request, Server
 from tui.sources import Http, NeedsCredentials, Unavailable, build_source
 from tui.sources.base import load_cursor
 from tui.sources.bluesky import BlueskySource
+from tui.store import Store
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 LOGIN = "/xrpc/com.atproto.server.createSession"
@@ -139,3 +141,44 @@ async def test_a_refused_login_needs_credentials_and_never_shows_the_password(
     assert "Invalid password" in str(raised.value)
     assert PASSWORD not in str(raised.value)
     assert server.to(SEARCH) == []
+
+
+# -- reach ------------------------------------------------------------------------------------
+
+
+async def test_reach_comes_from_the_post_view(server: Server, http: Http) -> None:
+    body = fixture("bluesky_search_posts.json")
+    body["posts"][0].update(likeCount=80, repostCount=31, replyCount=4, quoteCount=2)
+    server.route(SEARCH, Reply.json(body))
+    result = await bluesky(server, env=None).poll(http, None)
+    by_rkey = {m.external_id.rsplit("/", 1)[1]: m for m in result.mentions}
+    assert by_rkey["3lk2xyzlate"].reach == {"likes": 80, "reposts": 31, "replies": 4, "quotes": 2}
+    # Search results say nothing of the author's followers.
+    assert by_rkey["3lk2xyzfr"].reach == {"likes": 1, "reposts": 0, "replies": 0, "quotes": 0}
+
+
+async def test_garbage_reach_figures_are_dropped_never_an_error(server: Server, http: Http) -> None:
+    body = fixture("bluesky_search_posts.json")
+    body["posts"][0].update(likeCount="80", repostCount=-3, replyCount=None, quoteCount=1.5)
+    body["posts"][1].update(likeCount=False, repostCount=10**15, replyCount=7, quoteCount={})
+    body["posts"][1]["author"] = dict(body["posts"][1]["author"], followersCount=99)
+    server.route(SEARCH, Reply.json(body))
+    result = await bluesky(server, env=None).poll(http, None)
+    by_rkey = {m.external_id.rsplit("/", 1)[1]: m for m in result.mentions}
+    assert by_rkey["3lk2xyzlate"].reach is None
+    assert by_rkey["3lk2xyzinval"].reach == {"replies": 7}
+
+
+async def test_reach_of_a_found_post_is_stored(
+    server: Server, client: httpx.AsyncClient, store: Store
+) -> None:
+    body = fixture("bluesky_search_posts.json")
+    body["posts"] = [dict(body["posts"][0], likeCount=1204, repostCount=31)]
+    server.route(SEARCH, Reply.json(body))
+    source = bluesky(server, env=None)
+    assert await stored_reach(store, client, source) == {
+        "likes": 1204,
+        "reposts": 31,
+        "replies": 0,
+        "quotes": 0,
+    }

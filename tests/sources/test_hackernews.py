@@ -183,3 +183,32 @@ def test_a_link_match_wants_every_word_whole() -> None:
     assert source.matches_mention(source.mention(title_and_link))
     ask = _story("5", "Ask HN: acme cloud?", "javascript:alert(1)", 0)
     assert source.mention(ask).link is None  # only web addresses are kept
+
+
+# -- reach ------------------------------------------------------------------------------------
+
+
+async def test_reach_is_the_points_and_the_comments(server: Server, http: Http) -> None:
+    server.route(SEARCH, Reply.json(fixture("hn_search_by_date.json")))
+    result = await hackernews(server).poll(http, None)
+    by_id = {m.external_id: m for m in result.mentions}
+    assert by_id["43250001"].reach == {"points": 12, "comments": 3}
+    assert by_id["43249800"].reach == {"points": 40, "comments": 7}
+    assert by_id["43250017"].reach is None  # a comment: null points and comments
+
+
+def test_garbage_reach_figures_are_dropped() -> None:
+    source = HackerNewsSource(source_config("hackernews", "http://x", query="acme"), {})
+    story = _story("1", "Acme", None, 0)
+    assert source.mention(dict(story, points="12", num_comments=-1)).reach is None
+    assert source.mention(dict(story, points=3.0, num_comments=False)).reach is None
+    assert source.mention(dict(story, points=10**12, num_comments=0)).reach == {"comments": 0}
+
+
+async def test_reach_of_a_story_is_stored(server: Server, http: Http, store: Store) -> None:
+    story = dict(_story("9001", "Acme is down", None, 1741083000), points=1204, num_comments=31)
+    server.route(SEARCH, Algolia([story]))
+    result = await hackernews(server).poll(http, None)
+    (stored_id,) = await Ingestor(store, make_scorer(Config())).ingest(result.mentions)
+    stored = await store.mention(stored_id)
+    assert stored is not None and stored.reach == {"points": 1204, "comments": 31}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,3 +117,40 @@ async def test_an_edited_line_is_stored_as_a_new_version(
     assert [v.text for v in mention.versions] == ["@acme thanks, lovely service"]
     assert mention.score.label == "negative"
     assert [e.action for e in mention.events] == ["edited"]
+
+
+async def test_a_lines_reach_is_kept_only_when_all_of_it_is_believable(
+    tmp_path: Path, http: Http, client: httpx.AsyncClient, store: Store
+) -> None:
+    path = tmp_path / "mentions.jsonl"
+    lines: list[dict[str, Any]] = [
+        {"id": "ok", "text": "a", "reach": {"followers": 1204, "likes": 80, "score": 0}},
+        {"id": "unknown-key", "text": "b", "reach": {"likes": 3, "[@click=app.quit]": 1}},
+        {"id": "string", "text": "c", "reach": {"likes": "80"}},
+        {"id": "negative", "text": "d", "reach": {"likes": -1}},
+        {"id": "bool", "text": "e", "reach": {"likes": True}},
+        {"id": "float", "text": "f", "reach": {"likes": 1.5}},
+        {"id": "huge", "text": "g", "reach": {"followers": 10**12}},
+        {"id": "list", "text": "h", "reach": [1, 2]},
+        {"id": "empty", "text": "i", "reach": {}},
+        {"id": "none", "text": "j"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = await jsonl(str(path)).poll(http, None)
+    assert not result.warnings  # a bad reach is left out, the line is kept
+    assert {m.external_id: m.reach for m in result.mentions} == {
+        "ok": {"followers": 1204, "likes": 80, "score": 0},
+        **{line["id"]: None for line in lines[1:]},
+    }
+
+    config = Config(sources=(source_config("jsonl", "", "bridge", path=str(path)),))
+    crawler = Collector(config, store, client, holder="t@h pid 1", log=lambda _: None)
+    outcome = await crawler.poll(crawler.sources[0])
+    assert outcome is not None and outcome.new == len(lines)
+    stored = {}
+    for mention_id in [r[0] for r in await store._all("SELECT id FROM mentions")]:
+        mention = await store.mention(mention_id)
+        assert mention is not None
+        stored[mention.external_id] = mention.reach
+    assert stored["ok"] == {"followers": 1204, "likes": 80, "score": 0}
+    assert all(stored[line["id"]] == {} for line in lines[1:])

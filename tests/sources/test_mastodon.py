@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.sources.helpers import shared_json, source_config
+from tests.sources.helpers import shared_json, source_config, stored_reach
 from tests.sources.server import Reply, Request, Server
 from tui.config import ConfigError
 from tui.sources import Http, NeedsCredentials, PollResult, build_source
 from tui.sources.base import load_cursor
 from tui.sources.mastodon import PAGE, MastodonSource
+from tui.store import Store
 
 TOKEN = "mastodon-user-token-0123456789"
 ENV = {"MASTODON_TOKEN": TOKEN}
@@ -234,3 +236,66 @@ async def test_stream_handles_update_delete_and_edit_and_reconnects_after_a_drop
     assert len(requests) >= 2
     assert all(r.query == {"tag": "test"} for r in requests)
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in requests)
+
+
+# -- reach ------------------------------------------------------------------------------------
+
+
+def test_reach_comes_from_the_status_and_its_author(shared_dir: Path) -> None:
+    status = shared_json(shared_dir, "docs_status_entity_example.json")
+    source = MastodonSource(source_config("mastodon", "http://unused", hashtags=["x"]), {})
+    assert source.mention(status).reach == {
+        "followers": 322930,
+        "reposts": 6,
+        "likes": 11,
+        "replies": 5,
+    }
+    # A boost is the boosted post: its figures and its author's followers, not the booster's.
+    boost = dict(status, id="1", reblogs_count=0, favourites_count=0, reblog=status)
+    boost["account"] = dict(status["account"], followers_count=3)
+    assert source.mention(boost).reach == source.mention(status).reach
+
+
+def test_garbage_reach_figures_are_dropped_never_an_error(shared_dir: Path) -> None:
+    status = shared_json(shared_dir, "docs_status_entity_example.json")
+    source = MastodonSource(source_config("mastodon", "http://unused", hashtags=["x"]), {})
+    status.update(reblogs_count="6", favourites_count=None, replies_count=-1)
+    status["account"] = dict(status["account"], followers_count=True)
+    assert source.mention(status).reach is None
+    status.update(reblogs_count=2.5, favourites_count=10**12, replies_count=[1])
+    status["account"] = dict(status["account"], followers_count=12)
+    assert source.mention(status).reach == {"followers": 12}
+    status["account"] = "not an account"
+    mention = source.mention(status)
+    assert mention.reach is None and mention.author == ""
+
+
+def test_a_streamed_status_carries_its_reach(shared_dir: Path) -> None:
+    update, _, _ = hashtag_events(shared_dir)
+    name, data = (line.split(": ", 1)[1] for line in update.decode().strip().split("\n"))
+    source = MastodonSource(source_config("mastodon", "http://unused", hashtags=["x"]), {})
+    result = source._event(name, data)
+    assert result is not None
+    (mention,) = result.mentions
+    assert mention.reach == {"followers": 2520, "reposts": 0, "likes": 0, "replies": 0}
+    hostile = dict(json.loads(data), reblogs_count={"x": 1}, favourites_count="9" * 40)
+    result = source._event("update", json.dumps(hostile))
+    assert result is not None
+    assert result.mentions[0].reach == {"followers": 2520, "replies": 0}
+
+
+async def test_reach_of_a_polled_status_is_stored(
+    server: Server, client: httpx.AsyncClient, store: Store, shared_dir: Path
+) -> None:
+    template = shared_json(shared_dir, "docs_status_entity_example.json")
+    status = status_like(template, 117_000_000_000_000_001, "acme ate my parcel")
+    status.update(reblogs_count=31, favourites_count=80, replies_count=4)
+    status["account"] = dict(status["account"], followers_count=1204)
+    server.route(TAG_PATH, Reply.json([status]))
+    source = mastodon(server, hashtags=["hoot"])
+    assert await stored_reach(store, client, source) == {
+        "followers": 1204,
+        "reposts": 31,
+        "likes": 80,
+        "replies": 4,
+    }

@@ -7,13 +7,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.sources.helpers import fixture, source_config
+from tests.sources.helpers import fixture, source_config, stored_reach
 from tests.sources.server import Reply, Request, Server
 from tui.sources import Http, NeedsCredentials, build_source
 from tui.sources.base import load_cursor
 from tui.sources.reddit import RedditSource
+from tui.store import Store
 
 SECRET = "reddit-client-secret-xyz"
 ENV = {"REDDIT_ID": "my-client-id", "REDDIT_SECRET": SECRET}
@@ -125,3 +127,33 @@ async def test_refused_credentials_need_credentials_without_the_secret(
     with pytest.raises(NeedsCredentials, match="invalid_client") as raised:
         await reddit(server, ENV).poll(http, None)
     assert SECRET not in str(raised.value)
+
+
+# -- reach ------------------------------------------------------------------------------------
+
+
+async def test_reach_is_the_score_and_the_comments(server: Server, http: Http) -> None:
+    server.route("/search.json", Reply.json(fixture("reddit_search.json"), headers=RATE))
+    result = await reddit(server).poll(http, None)
+    assert [m.reach for m in result.mentions] == [{"score": 3, "comments": 1}] * 3
+
+
+def test_a_comment_has_a_score_and_garbage_is_dropped() -> None:
+    source = RedditSource(source_config("reddit", "http://unused", query="acme"), {})
+    base = post(1, 1741090000.0)["data"]
+    comment = {k: v for k, v in base.items() if k not in ("title", "num_comments")}
+    comment.update(name="t1_c1", body="acme support fixed it", score=12)
+    assert source.mention(comment).reach == {"score": 12}
+    assert source.mention(dict(base, score=-4, num_comments="12")).reach is None
+    assert source.mention(dict(base, score=None, num_comments=2.0)).reach is None
+    assert source.mention(dict(base, score=True, num_comments=0)).reach == {"comments": 0}
+
+
+async def test_reach_of_a_found_post_is_stored(
+    server: Server, client: httpx.AsyncClient, store: Store
+) -> None:
+    found = post(1, 1741090000.0)
+    found["data"].update(score=1204, num_comments=31)
+    server.route("/search.json", listing([found]))
+    source = reddit(server)
+    assert await stored_reach(store, client, source) == {"score": 1204, "comments": 31}

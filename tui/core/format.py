@@ -1,5 +1,5 @@
 """Short textual forms used on screen: times, ages, sentiment marks that read without color,
-and the details of history events.
+the details of history events, a mention's reach and its response clock.
 
 Every time the screen shows goes through ``stamp`` (an absolute time) and ``ago``/``until``
 (relative to now), so the detail pane, its history and the dialogs read alike.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from tui.core.model import Label, from_ms
+from tui.core.sla import clock
 
 MARKS: dict[str, str] = {
     "negative": "▼ neg",
@@ -137,3 +139,76 @@ def event_detail(detail: str) -> str:
     if value is None:
         return ""
     return " ".join(_value_text(value).split())
+
+
+REACH_WORDS: dict[str, tuple[str, str]] = {
+    "followers": ("follower", "followers"),
+    "reposts": ("repost", "reposts"),
+    "quotes": ("quote", "quotes"),
+    "likes": ("like", "likes"),
+    "replies": ("reply", "replies"),
+    "comments": ("comment", "comments"),
+    "points": ("point", "points"),
+    "score": ("score", "score"),
+}
+"""The reach figures a mention can carry (``IncomingMention.reach``), in the order shown, each
+with its singular and plural word."""
+REACH_LIMIT = 10**12
+"""Figures at or above this are not believed (no audience or post is that large)."""
+
+
+def reach_count(value: Any) -> int | None:
+    """``value`` if it is a believable count (a whole number, 0 <= value < ``REACH_LIMIT``);
+    None for anything else: JSON true/false, strings, null, fractions, negatives."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value < REACH_LIMIT else None
+
+
+def reach_counts(values: Mapping[str, Any]) -> dict[str, int] | None:
+    """The believable figures among ``values`` (known keys only, see ``reach_count``), or
+    None when none is left: what a source adapter puts in ``IncomingMention.reach``."""
+    kept = {}
+    for key, value in values.items():
+        count = reach_count(value)
+        if key in REACH_WORDS and count is not None:
+            kept[key] = count
+    return kept or None
+
+
+def reach_text(reach: Mapping[str, Any]) -> str:
+    """``1,204 followers · 31 reposts · 80 likes``: the figures present, in ``REACH_WORDS``
+    order (reddit's score reads ``score 15``); empty when there are none."""
+    words = []
+    for key, (one, many) in REACH_WORDS.items():
+        count = reach_count(reach.get(key))
+        if count is None:
+            continue
+        if key == "score":
+            words.append(f"score {count:,}")
+        else:
+            words.append(f"{count:,} {one if count == 1 else many}")
+    return " · ".join(words)
+
+
+def _clock_time(moment: datetime, now: datetime) -> str:
+    """``14:05`` (UTC, like ``stamp``), with the date when it is not today's."""
+    moment, now = moment.astimezone(UTC), now.astimezone(UTC)
+    return moment.strftime("%H:%MZ" if moment.date() == now.date() else "%Y-%m-%d %H:%MZ")
+
+
+def response_clock(
+    posted: datetime, due: datetime | None, answered: datetime | None, now: datetime
+) -> str:
+    """The response clock in words: ``due 14:05 (in 12m)``, ``due 14:05, 7m late``, or
+    ``answered 14:20 (after 18m)`` (the wait since ``posted``); empty without a clock."""
+    if answered is not None:
+        waited = max(0, int((answered - posted).total_seconds()))
+        after = age(posted, answered) if waited >= NOW_SECONDS else f"{waited}s"
+        return f"answered {_clock_time(answered, now)} (after {after})"
+    if due is None:
+        return ""
+    left = clock(due, False, now)
+    if left.startswith("!"):
+        return f"due {_clock_time(due, now)}, {left[1:]} late"
+    return f"due {_clock_time(due, now)} (in {left})"

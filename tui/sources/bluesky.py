@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.config import SourceConfig
+from tui.core.format import reach_counts
 from tui.core.model import IncomingMention, iso, utcnow
 from tui.sources.base import (
     PollResult,
@@ -182,6 +183,15 @@ class BlueskySource(Source):
             created_at=created,
             language=language,
             raw=as_raw(post),
+            # Search results carry no follower counts of the author.
+            reach=reach_counts(
+                {
+                    "likes": post.get("likeCount"),
+                    "reposts": post.get("repostCount"),
+                    "replies": post.get("replyCount"),
+                    "quotes": post.get("quoteCount"),
+                }
+            ),
         )
         return mention, sort_at
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.config import SourceConfig
+from tui.core.format import reach_counts
 from tui.core.model import IncomingMention
 from tui.core.text import html_to_text
 from tui.sources.base import (
@@ -115,6 +116,8 @@ class HackerNewsSource(Source):
             language=None,
             raw=as_raw(hit),
             link=link,
+            # Comments have null points and comments.
+            reach=reach_counts({"points": hit.get("points"), "comments": hit.get("num_comments")}),
         )
 
     async def check(self, http: Http) -> str:

@@ -6,6 +6,8 @@ read again from the start) or ``"-"`` for standard input (each poll takes the li
 arrived, waiting briefly for more while they keep coming). A malformed line is skipped with a
 warning rather than failing the poll, so one bad line cannot stall the source. A line for a post
 already stored (same ``id``) with a new text is an edit: ingest stores it as a new version.
+A line may carry the post's ``reach`` (``{"followers": 1204, "likes": 80}``); it is kept only
+when every key is a known figure and every value a believable count, else left out.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tui.config import SourceConfig
+from tui.core.format import reach_counts
 from tui.core.model import IncomingMention, utcnow
 from tui.core.records import from_record
 from tui.core.text import decode
@@ -68,7 +71,8 @@ class JsonlSource(Source):
             except ValueError as error:
                 warnings.append(f"{self._where(position)}: {error}; line skipped")
                 continue
-            mentions.append(replace(mention, source=self.name))
+            reach = line_reach(record.get("reach")) if isinstance(record, dict) else None
+            mentions.append(replace(mention, source=self.name, reach=reach))
         return mentions, warnings
 
     def _where(self, position: int) -> str:
@@ -138,6 +142,15 @@ class JsonlSource(Source):
         if not os.access(self.path, os.R_OK):
             raise Unavailable(f"{self.path} is not readable")
         return f"{self.path} readable ({self.path.stat().st_size:,} bytes)"
+
+
+def line_reach(value: Any) -> dict[str, int] | None:
+    """A line's ``reach`` object if all of it is believable (``tui.core.format.reach_counts``
+    keeps every key and value), else None: a half-wrong object says nothing to rely on."""
+    if not isinstance(value, dict):
+        return None
+    counts = reach_counts(value)
+    return counts if counts is not None and len(counts) == len(value) else None
 
 
 def _pump(

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from tui.config import SourceConfig
+from tui.core.format import reach_counts
 from tui.core.model import IncomingMention, utcnow
 from tui.core.text import html_to_text
 from tui.sources.base import PollResult, Source, as_raw, dump_cursor, load_cursor, parse_iso
@@ -124,14 +125,21 @@ class MastodonSource(Source):
         return collected, min_id
 
     def mention(self, status: dict[str, Any]) -> IncomingMention:
-        """A status (or the post it boosts) as a mention."""
+        """A status (or the post it boosts) as a mention; its reach is the post's counts and
+        its author's followers."""
         post = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
         text = html_to_text(str(post.get("content") or ""))
         warning = str(post.get("spoiler_text") or "").strip()
         if warning:
             text = f"{warning}\n\n{text}" if text else warning
-        account = post.get("account") or {}
+        account = post.get("account") if isinstance(post.get("account"), dict) else {}
         language = post.get("language")
+        reach = {
+            "followers": account.get("followers_count"),
+            "reposts": post.get("reblogs_count"),
+            "likes": post.get("favourites_count"),
+            "replies": post.get("replies_count"),
+        }
         return IncomingMention(
             source=self.name,
             external_id=str(status["id"]),
@@ -141,6 +149,7 @@ class MastodonSource(Source):
             created_at=parse_iso(post.get("created_at")) or utcnow(),
             language=language if isinstance(language, str) and language else None,
             raw=as_raw(status),
+            reach=reach_counts(reach),
         )
 
     async def check(self, http: Http) -> str:

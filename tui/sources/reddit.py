@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.config import SourceConfig
+from tui.core.format import reach_counts
 from tui.core.model import IncomingMention, utcnow
 from tui.sources.base import PollResult, Source, as_raw, dump_cursor, load_cursor
 from tui.sources.http import USER_AGENT, BadResponse, Http, NeedsCredentials, SourceError
@@ -166,6 +167,8 @@ class RedditSource(Source):
             created_at=datetime.fromtimestamp(float(post["created_utc"]), UTC),
             language=None,
             raw=as_raw(post),
+            # A comment has a score but no comments of its own.
+            reach=reach_counts({"score": post.get("score"), "comments": post.get("num_comments")}),
         )
 
     async def check(self, http: Http) -> str:

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.core.format import MARKS, ago, event_detail, stamp, until
+from tui.core.format import MARKS, ago, event_detail, reach_text, response_clock, stamp, until
 from tui.core.model import Mention, Snapshot, utcnow
 from tui.core.text import for_display, one_line, truncate
 from tui.store.presence import Presence
@@ -72,6 +72,12 @@ def render_mention(
     parts.append(_line("collected", _time(mention.collected_at)))
     if mention.language:
         parts.append(_line("language", mention.language))
+    if reach := reach_text(mention.reach):
+        parts.append(_line("reach", reach))
+    if respond := response_clock(mention.created_at, mention.due_at, mention.answered_at, now):
+        late = mention.answered_at is None and mention.due_at is not None and mention.due_at < now
+        style = f"bold {palette.get('negative', '')}".strip() if late else ""
+        parts.append(_line("respond", respond, style))  # "late" is in the words, not only color
 
     score = Text()
     score.append("\n")

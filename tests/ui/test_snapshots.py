@@ -44,6 +44,7 @@ ROWS = [
 def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (
         "tui.store.store",
+        "tui.store.clock",
         "tui.ui.widgets.mention_list",
         "tui.ui.widgets.detail",
         "tui.ui.screens.prompts",
@@ -147,9 +148,7 @@ def test_filter_dialog_80x24(snap_compare, snapshot_app) -> None:  # type: ignor
     """F at 80x24: every control on one row with its value (any tag, any status, any source,
     any assigned), both check boxes, the Apply and Clear buttons and the key hint, all inside
     the dialog."""
-    assert snap_compare(
-        snapshot_app(), press=["F"], terminal_size=(80, 24), run_before=_settle
-    )
+    assert snap_compare(snapshot_app(), press=["F"], terminal_size=(80, 24), run_before=_settle)
 
 
 def test_follow_up_prompt_previews_the_time(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingError, BindingType, InvalidBinding
 from textual.containers import Container
@@ -38,6 +38,7 @@ from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
 from tui.store.presence import Activity, Presence, new_app_id
 from tui.ui.keys import OrderedKeysApp
+from tui.ui.screens.alerts import AlertsScreen
 from tui.ui.screens.claims import AssignPrompt, NotePrompt
 from tui.ui.screens.health import HealthScreen
 from tui.ui.screens.help import HelpRow, HelpScreen
@@ -51,6 +52,7 @@ from tui.ui.screens.prompts import (
 )
 from tui.ui.screens.reply import ReplyEditor
 from tui.ui.screens.team import TeamScreen
+from tui.ui.screens.trends import TrendsScreen
 from tui.ui.widgets.detail import DetailPane
 from tui.ui.widgets.mention_list import MentionList
 
@@ -75,6 +77,8 @@ PRESENCE_SECONDS = 0.5
 """How often the others' presence is read, and this app's selection checked for a change."""
 PRESENCE_DEBOUNCE = 0.3
 """A new selection is written this long after the cursor stops."""
+ALERT_TOAST_SECONDS = 8
+"""How long an alert's toast stays (the status line keeps the count; ``!`` lists them)."""
 REFRESH_ANYWAY_SECONDS = 10.0
 """A commit that changed nothing ``Store.content_stamp`` sees (a heartbeat, a page fetch's
 progress) refreshes the list at most this often."""
@@ -107,6 +111,7 @@ class TriageApp(OrderedKeysApp[None]):
         Binding("f", "follow_up", "Follow-up", id="follow_up"),
         Binding("c", "complete_follow_up", "Follow-up done", show=False, id="complete_follow_up"),
         Binding("d", "toggle_done", "Done", id="done"),
+        Binding("R", "mark_replied", "Replied elsewhere", show=False, id="replied"),
         Binding("o", "override_label", "Label", show=False, id="override_label"),
         Binding("a", "claim", "Take", show=False, id="claim"),
         Binding("A", "assign", "Assign", show=False, id="assign"),
@@ -114,11 +119,14 @@ class TriageApp(OrderedKeysApp[None]):
         Binding("u", "undo", "Undo", show=False, id="undo"),
         Binding("slash", "search", "Search", id="search"),
         Binding("n", "negatives", "Open negatives", id="negatives"),
+        Binding("U", "urgent", "Most urgent first", show=False, id="urgent"),
         Binding("F", "filter", "Filter", id="filter"),
         Binding("x", "clear_filters", "Clear filters", show=False, id="clear_filters"),
         Binding("escape", "clear_search", "Clear search", show=False, id="clear_search"),
         Binding("H", "health", "Sources", show=False, id="health"),
         Binding("W", "team", "Team", show=False, id="team"),
+        Binding("exclamation_mark", "alerts", "Alerts", show=False, id="alerts"),
+        Binding("T", "trends", "Trends", show=False, id="trends"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -146,6 +154,12 @@ class TriageApp(OrderedKeysApp[None]):
         self.read_only = read_only
         """Browse, search and read only: every action is refused, nothing feeds the store."""
         self.counts: Counts | None = None
+        self.overdue: int | None = None
+        """Open mentions past their response due time (read with the counts)."""
+        self.alerts_open = 0
+        """Alerts nobody has acknowledged (the status line shows them)."""
+        self._alert_seen = 0
+        """The newest alert id already announced: older ones never ring again."""
         self.lease_text = ""
         self._data_version = -1
         self._stores: list[Store] = []
@@ -202,6 +216,8 @@ class TriageApp(OrderedKeysApp[None]):
         mentions.focus()
         await mentions.load()
         self._data_version = await self.store.data_version()
+        # Alerts stored before the app started are listed by ``!``, not announced.
+        self._alert_seen, self.alerts_open = await self.store.alert_status()
         self.set_interval(POLL_SECONDS, self._poll_store)
         self.set_interval(COUNTS_SECONDS, self._refresh_counts)
         self.set_interval(AGE_SECONDS, self._refresh_ages)
@@ -215,7 +231,7 @@ class TriageApp(OrderedKeysApp[None]):
             self._start_feeders()
 
     def _start_feeders(self) -> None:
-        """The demo stream or the collector, and the page fetches."""
+        """The demo stream or the collector, the page fetches and the alert rules."""
         if self.demo_rate is not None:
             self.run_worker(
                 self.runtime.run_demo(
@@ -227,11 +243,30 @@ class TriageApp(OrderedKeysApp[None]):
         if self.collect and self.runtime.collects:
             self.run_worker(self.runtime.run_collector(), group="collector", exit_on_error=False)
         self.runtime.start_pages()
+        self.runtime.start_alerts(demo=self.demo_rate is not None)
 
     async def _open(self) -> Store:
-        store = await Store.open(self.db_path, self.operator, read_only=self.read_only)
+        store = await Store.open(
+            self.db_path, self.operator, read_only=self.read_only, sla=self.config.on_call.sla
+        )
         self._stores.append(store)
         return store
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key that arrives named by its glyph (``!`` rather than ``exclamation_mark``, as
+        some input paths post it) is renamed the way the terminal driver names it, so it
+        finds its binding like a typed one."""
+        if (
+            isinstance(event, events.Key)
+            and len(event.key) == 1
+            and event.key.isprintable()
+            and not event.key.isalnum()
+        ):
+            with contextlib.suppress(ValueError):
+                (name,) = _key_names(event.key)
+                if name != event.key:
+                    event = events.Key(name, event.character)
+        await super().on_event(event)
 
     async def action_quit(self) -> None:
         """Ask first if a reply is being written; store it, let the feeders store the batch in
@@ -319,6 +354,7 @@ class TriageApp(OrderedKeysApp[None]):
         version = await self.store.data_version()
         if version != self._data_version:
             self._data_version = version
+            await self._poll_alerts()
             # Every heartbeat is a commit too: re-read the list only when its data changed.
             stamp = await self.store.content_stamp()
             if stamp != self._stamp:
@@ -328,6 +364,35 @@ class TriageApp(OrderedKeysApp[None]):
             self._unseen_change = True
         if self._unseen_change and time.monotonic() - self._refreshed_at >= REFRESH_ANYWAY_SECONDS:
             self._data_changed()
+
+    async def _poll_alerts(self) -> None:
+        """Announce alerts stored since the last look (one toast and one bell per poll), and
+        keep the unacknowledged count current. Alerts are rows like mentions: written by the
+        lease holder, wherever it runs, and seen here by the same poll."""
+        newest, open_count = await self.store.alert_status()
+        if open_count != self.alerts_open:
+            self.alerts_open = open_count
+            self._render_status()
+        if newest <= self._alert_seen:
+            return
+        seen, self._alert_seen = self._alert_seen, newest
+        fresh = [a for a in await self.store.alerts(limit=2) if a.id > seen]
+        if not fresh:
+            return
+        # One toast per poll, however many arrived: a storm must not bury the screen.
+        newest_alert, more = fresh[0], newest - seen - 1
+        explanation = one_line(newest_alert.explanation, 300)
+        if more:
+            noun = "alert" if more == 1 else "alerts"
+            explanation += f" (and {more:,} more new {noun}: ! lists them)"
+        self.notify(
+            explanation,
+            title=one_line(newest_alert.title, 120),
+            severity="warning",
+            timeout=ALERT_TOAST_SECONDS,
+            markup=False,
+        )
+        self.bell()
 
     def _data_changed(self) -> None:
         self._unseen_change = False
@@ -471,6 +536,7 @@ class TriageApp(OrderedKeysApp[None]):
     @work(exclusive=True, group="counts", exit_on_error=False)
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
+        self.overdue = await self.stats.overdue()
         lease = await self.stats.lease_holder()
         if lease is None:
             self.lease_text = "no collector" if self.config.sources else ""
@@ -487,12 +553,17 @@ class TriageApp(OrderedKeysApp[None]):
         status = Text(no_wrap=True, overflow="ellipsis")
         if self.read_only:  # first, so a narrow terminal never cuts it
             status.append(" read-only │", "bold reverse")
+        if self.alerts_open:
+            noun = "alert" if self.alerts_open == 1 else "alerts"
+            status.append(f" ! {self.alerts_open:,} {noun} (!) │", "bold reverse")
         counts = self.counts
         if counts is not None:
             status.append(f" ▼ {counts.negative_open:,} open neg", "bold")
             status.append(f" · ◷ {counts.follow_ups_due:,} due · ")
             status.append(f"{counts.new:,} new", "bold")
             status.append(f" · {counts.total:,} total")
+            if self.overdue is not None:  # open mentions past their response due time
+                status.append(f" · {self.overdue:,} overdue", "bold" if self.overdue else "")
         mentions = self.mentions
         if mentions.new_count:
             status.append(f" │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
@@ -698,6 +769,17 @@ class TriageApp(OrderedKeysApp[None]):
             "Marked done" if status == "done" else "Reopened",
         )
 
+    def action_mark_replied(self) -> None:
+        """Record that the selected mention was answered outside the app (its clock stops)."""
+        if self._refused():
+            return
+        row = self._selected()
+        if row is None:
+            return
+        if row.answered_at is None:
+            self.mentions.update_row(replace(row, answered_at=utcnow()))
+        self._write(lambda: self.writer.mark_replied(row.id), "Marked replied")
+
     def action_override_label(self) -> None:
         row = self._selected()
         if row is None:
@@ -862,6 +944,11 @@ class TriageApp(OrderedKeysApp[None]):
         self.mentions.focus()
         self._apply_filter(replace(self.mentions.filter, search=None))
 
+    def action_urgent(self) -> None:
+        """Toggle "most urgent first": open, unanswered mentions by response due time."""
+        current = self.mentions.filter
+        self._apply_filter(replace(current, urgent=not current.urgent))
+
     def action_negatives(self) -> None:
         current = self.mentions.filter
         self._apply_filter(replace(current, negative_only=not current.negative_only))
@@ -913,6 +1000,32 @@ class TriageApp(OrderedKeysApp[None]):
     def action_team(self) -> None:
         self.push_screen(TeamScreen(self.presence or self.stats, self.presence_id))
 
+    def action_alerts(self) -> None:
+        def chosen(mention_id: int | None) -> None:
+            if mention_id is not None:
+                self.mentions.post_message(MentionList.Show(mention_id))
+
+        self.push_screen(
+            AlertsScreen(self.stats, self.operator, acknowledge=self._acknowledge), chosen
+        )
+
+    def _acknowledge(self, alert_id: int) -> bool:
+        """Acknowledge as this operator (False: refused, read-only)."""
+        if self._refused():
+            return False
+        self._write(lambda: self.writer.acknowledge(alert_id), "Alert acknowledged")
+        return True
+
+    @on(MentionList.Shown)
+    def _mention_shown(self, message: MentionList.Shown) -> None:
+        if not message.found:
+            self.notify(f"Mention {message.mention_id} is not stored.", severity="warning")
+
+    def action_trends(self) -> None:
+        terms = (self.config.brand, *self.config.brand_terms)
+        weeks = self.config.on_call.baseline.weeks
+        self.push_screen(TrendsScreen(self.stats, weeks=weeks, brand_terms=terms))
+
     def action_health(self) -> None:
         self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
 
@@ -944,6 +1057,22 @@ class TriageApp(OrderedKeysApp[None]):
             ("Clear filters", "Show every mention", self.action_clear_filters),
             ("Follow-ups due", "Show mentions whose follow-up is due", self._due_filter),
             ("Source health", "State of each source and the collector", self.action_health),
+            ("Alerts", "Recent alerts: jump to their mention, acknowledge", self.action_alerts),
+            (
+                "Trends",
+                "Volume and negatives per hour against the usual, by source; rising words",
+                self.action_trends,
+            ),
+            (
+                "Most urgent first",
+                "Toggle showing open, unanswered mentions by response due time",
+                self.action_urgent,
+            ),
+            (
+                "Mark replied",
+                "Record that the selected mention was answered elsewhere",
+                self.action_mark_replied,
+            ),
             ("Team", "Who is running the app, what they have selected, handled", self.action_team),
             ("Take / release", "Take the selected mention, or release it", self.action_claim),
             ("Assign", "Assign the selected mention to another operator", self.action_assign),

@@ -60,4 +60,8 @@ class HelpScreen(ModalScreen[None]):
                 Text("Keys (remap them in the config's [keys] table by id)"), classes="title"
             )
             yield Static(table)
-            yield Label("escape closes · ctrl+p opens the command palette", classes="hint")
+            yield Label(
+                "In alerts (!): j/k move, enter goes to the mention, a acknowledges."
+                " In trends (T): r re-reads. escape closes · ctrl+p opens the command palette",
+                classes="hint",
+            )

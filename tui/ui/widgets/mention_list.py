@@ -11,8 +11,9 @@ All state changes happen in this widget's own message handlers (key actions and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from rich.segment import Segment
@@ -26,6 +27,7 @@ from textual.widget import Widget
 
 from tui.core.format import age, mark
 from tui.core.model import Filter, Row, utcnow
+from tui.core.sla import clock
 from tui.core.text import first_line, one_line
 from tui.store.presence import Presence
 from tui.team import MARK_WIDTH
@@ -42,6 +44,8 @@ class RowSource(Protocol):
 PAGE = 100
 MARGIN = 40
 WINDOW = 600
+CLOCK_WIDTH = 4
+"""The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 
 
 def _cell(text: str, width: int) -> str:
@@ -112,6 +116,20 @@ class MentionList(Widget, can_focus=True):
         filter: Filter | None = None
 
     @dataclass
+    class Show(Message):
+        """Select the mention ``mention_id``: in the window if it is there, else the window
+        around it (in the current filter, or all mentions when the filter leaves it out)."""
+
+        mention_id: int
+
+    @dataclass
+    class Shown(Message):
+        """The answer to ``Show``: whether the mention is now selected."""
+
+        mention_id: int
+        found: bool
+
+    @dataclass
     class DataChanged(Message):
         """The store changed: re-read the visible rows and look for new ones."""
 
@@ -141,6 +159,8 @@ class MentionList(Widget, can_focus=True):
         an edit must not put the row back as it was (the store confirms the edit later)."""
         self._edited: dict[int, int] = {}
         """Row id -> the edit count when it was last changed locally."""
+        self.now: Callable[[], datetime] = utcnow
+        """The clock ages and response clocks are drawn against (tests set a fixed one)."""
 
     @property
     def offscreen(self) -> int:
@@ -177,6 +197,46 @@ class MentionList(Widget, can_focus=True):
 
     async def on_mention_list_load(self, message: Load) -> None:
         await self.load(message.filter)
+
+    async def show_mention(self, mention_id: int) -> bool:
+        """Select ``mention_id``: move to it if it is in the window, else load the window
+        around it, in the current filter if that includes it, else in all mentions. False
+        when no such mention is stored."""
+        for index, row in enumerate(self.rows):
+            if row.id == mention_id:
+                await self._move_to(index)
+                return True
+        # The urgent list is ordered by due time: ids do not bound a window there.
+        if not self.filter.urgent and await self._window_around(self.filter, mention_id):
+            return True
+        return await self._window_around(Filter(), mention_id)
+
+    async def on_mention_list_show(self, message: Show) -> None:
+        found = await self.show_mention(message.mention_id)
+        self.post_message(self.Shown(message.mention_id, found))
+
+    async def _window_around(self, filt: Filter, mention_id: int) -> bool:
+        """Load the rows of ``filt`` around ``mention_id`` (newest-first lists), cursor on it."""
+        started = self._edits
+        older = await self.source.page_before(filt, mention_id + 1, PAGE)
+        if not older or older[0].id != mention_id:
+            return False
+        half = PAGE // 2
+        newer = await self.source.page_after(filt, mention_id, half)
+        self.filter = filt
+        self.rows = self._keep_edits([*newer, *older], started)
+        self.cursor = len(newer)
+        self.at_newest, self.at_oldest = len(newer) < half, len(older) < PAGE
+        if self.at_newest:
+            self.seen_id = self.rows[0].id
+        else:  # what is above the window is not new: only what arrives from now on
+            newest = await self.source.page_before(filt, None, 1)
+            self.seen_id = newest[0].id if newest else self.rows[0].id
+        self.new_count = 0
+        self.top = max(0, self.cursor - max(1, self.size.height) // 2)
+        self._highlighted = None
+        self._changed()
+        return True
 
     async def _extend_older(self, target: int) -> int:
         """Read the page after the window's end; returns how far ``target`` shifted."""
@@ -359,12 +419,12 @@ class MentionList(Widget, can_focus=True):
         return self._render_row(row, width, selected=index == self.cursor)
 
     def _render_row(self, row: Row, width: int, *, selected: bool) -> Strip:
-        now = utcnow()
+        now = self.now()
         label = row.effective_label
         sentiment = self._style(label)
         meta = self._style("meta")
         narrow = width < 100
-        author_w, source_w = (12, 8) if narrow else (16, 10)
+        author_w, source_w = (10, 8) if narrow else (16, 10)
         field_chars = 200  # of a field, looked at: its column is at most a few dozen cells
         status = "done" if row.status == "done" else "new"
         if row.deleted:
@@ -376,6 +436,12 @@ class MentionList(Widget, can_focus=True):
             Segment(_cell(one_line(row.author, field_chars), author_w) + " "),
             Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
         ]
+        answered = row.answered_at is not None or row.status == "done"
+        left = clock(row.due_at, answered, now)
+        late = left.startswith("!")
+        segments.append(
+            Segment(_cell(left, CLOCK_WIDTH) + " ", self._style("negative") if late else meta)
+        )
         others = self.presence.get(row.id)
         if others:  # a mark and a short name: reads without color
             shown = _cell(presence_mark(others), MARK_WIDTH) + " "

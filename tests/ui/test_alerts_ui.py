@@ -1,0 +1,167 @@
+"""Alerts reach the operator: a toast and the bell for new ones, the count in the status line,
+and ``!``: the list, Enter to the alert's mention, ``a`` to acknowledge."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.geometry import Region
+
+from tui.config import Config
+from tui.core.model import NewAlert, utcnow
+from tui.store import Store
+from tui.ui.app import TriageApp
+from tui.ui.screens.alerts import AlertsScreen
+
+from .conftest import NEG, NEU, burst, seed, settle, wait_until
+
+HOSTILE = "[@click=app.quit]x[/] \x1b]0;evil\x07 line\nFAKE ROW"
+
+
+def db_rows(db_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def status_text(app: TriageApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+def alert(key: str, title: str, mention_id: int | None = None, why: str = "why") -> NewAlert:
+    return NewAlert(key, "negative", "negative", utcnow(), title, why, mention_id=mention_id)
+
+
+async def add(db_path: Path, *alerts: NewAlert) -> list[int]:
+    store = await Store.open(db_path, "collector")
+    try:
+        return await store.add_alerts(list(alerts))
+    finally:
+        await store.close()
+
+
+def counting_bell(app: TriageApp) -> list[int]:
+    rung: list[int] = []
+    app.bell = lambda: rung.append(1)  # type: ignore[method-assign]
+    return rung
+
+
+async def test_a_new_alert_toasts_rings_once_and_is_counted(make_app, db_path: Path) -> None:
+    app = await make_app()
+    await add(db_path, alert("old", "Stored before the app started"))
+    rung = counting_bell(app)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.pause(0.6)  # a few polls: the old alert is counted, never announced
+        assert rung == []
+        assert not [n for n in app._notifications if "Stored before" in n.title]
+        await wait_until(lambda: "1 alert " in status_text(app), pilot)
+        await add(
+            db_path,
+            alert("n1", "First negative"),
+            alert("n2", HOSTILE, why="explained " + HOSTILE),
+        )
+        await wait_until(lambda: len(rung) == 1, pilot)
+        await wait_until(lambda: "3 alerts" in status_text(app), pilot)
+        # One toast for the poll that found both, however many: the newest, and a count.
+        toasts = [n for n in app._notifications if "First" in n.title or "[@click" in n.title]
+        (shown,) = toasts
+        assert "[@click=app.quit]x[/]" in shown.title
+        assert "(and 1 more new alert: ! lists them)" in shown.message
+        assert "\x1b" not in shown.title and "\x07" not in shown.title
+        assert "\n" not in shown.title and "FAKE ROW" in shown.title
+        assert "\n" not in shown.message and "\x1b" not in shown.message
+        assert shown.markup is False
+        await pilot.pause(0.6)
+        assert rung == [1]  # once for the poll that found both
+        assert app.is_running
+
+
+async def test_alerts_screen_lists_jumps_to_the_mention_and_acknowledges(
+    make_app, db_path: Path
+) -> None:
+    rows = [("mastodon", f"user{n}", f"post {n}", NEG if n % 2 else NEU, None) for n in range(300)]
+    app = await make_app(rows=rows)
+    deep = 41  # far below the first page of the list, and neutral (n = 40)
+    await add(db_path, alert("a1", "Older: about mention 41", mention_id=deep))
+    await add(db_path, alert("a2", "Newer: about mention 299", mention_id=299))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")  # open negatives: mention 41 is not in this view
+        await settle(app, pilot)
+        assert deep not in [r.id for r in app.mentions.shown()]
+        await burst(app, pilot, "exclamation_mark")
+        assert isinstance(app.screen, AlertsScreen)
+        screen = app.screen
+        assert [cells[3] for cells in screen.rows()] == [
+            "Newer: about mention 299",
+            "Older: about mention 41",
+        ]
+        assert [cells[2] for cells in screen.rows()] == ["", ""]
+        await burst(app, pilot, "escape")
+        await burst(app, pilot, "!", "j", "enter")
+        assert not isinstance(app.screen, AlertsScreen)
+        await wait_until(lambda: app.mentions.current is not None, pilot)
+        await wait_until(lambda: app.mentions.current.id == deep, pilot)  # type: ignore[union-attr]
+        assert not app.mentions.filter.active  # shown among all mentions
+        await burst(app, pilot, "k")  # the window around it reads on both sides
+        assert app.mentions.current is not None and app.mentions.current.id == deep + 1
+        await burst(app, pilot, "j", "j")
+        assert app.mentions.current is not None and app.mentions.current.id == deep - 1
+        await burst(app, pilot, "!", "j", "a")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        assert screen.rows()[1][2] == "✓ by tester"
+        assert screen.rows()[0][2] == ""
+        await wait_until(
+            lambda: (
+                db_rows(db_path, "SELECT key, acked_by FROM alerts WHERE acked_at IS NOT NULL")
+                == [("a1", "tester")]
+            ),
+            pilot,
+        )
+        await wait_until(lambda: "1 alert " in status_text(app), pilot)
+        assert db_rows(db_path, "SELECT count(*) FROM events WHERE action = 'alert_ack'") == [(1,)]
+        await burst(app, pilot, "q")
+        assert not isinstance(app.screen, AlertsScreen) and app.is_running
+
+
+async def test_a_hostile_alert_title_shows_literally_in_one_row(make_app, db_path: Path) -> None:
+    app = await make_app()
+    await add(db_path, alert("h", HOSTILE, mention_id=1, why=HOSTILE))
+    await add(db_path, alert("b", "Below it", mention_id=2))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "exclamation_mark", "j")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        title = screen.rows()[1][3]
+        assert "[@click=app.quit]x[/]" in title and "FAKE ROW" in title
+        assert "\x1b" not in title and "\x07" not in title and "\n" not in title
+        table = screen.query_one("#alerts")
+        lines = [strip.text for strip in table.render_lines(Region(0, 0, table.size.width, 3))]
+        assert len(lines) == 3  # header and two alerts, nothing more
+        assert "Below it" in lines[1] and "[@click=app.quit]x[/]" in lines[2]
+        assert "FAKE ROW" not in lines[1]
+        assert table.size.height == 3
+        detail = screen.query_one("#explanation")
+        text = "".join(
+            strip.text for strip in detail.render_lines(Region(0, 0, detail.size.width, 6))
+        )
+        assert "[@click=app.quit]x[/]" in text and "\x1b" not in text
+        await pilot.click("#alerts", offset=(40, 2))
+        await settle(app, pilot)
+        assert app.is_running
+
+
+async def test_acknowledging_is_refused_when_read_only(db_path: Path) -> None:
+    await seed(db_path)
+    await add(db_path, alert("r", "Read only"))
+    app = TriageApp(Config(brand="Acme"), db_path, "tester", collect=False, read_only=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "exclamation_mark", "a")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        assert screen.rows()[0][2] == ""
+    assert db_rows(db_path, "SELECT acked_at FROM alerts") == [(None,)]

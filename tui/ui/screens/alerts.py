@@ -1,0 +1,180 @@
+"""``!``: the recent alerts, newest first: when, which rule, who acknowledged it, its title, and
+the selected one's explanation under the list.
+
+``j``/``k`` move, Enter closes the screen and selects the alert's mention in the main list (the
+screen's result is that mention's id), ``a`` acknowledges as this operator. Titles and
+explanations quote mention text and author names: each is shown as plain one-line text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from tui.core.format import ago, stamp
+from tui.core.model import Alert, utcnow
+from tui.core.text import one_line
+from tui.store import Store, StoreError
+
+LIMIT = 200
+"""The newest alerts listed."""
+VISIBLE = 12
+"""Alert rows shown at once (the list scrolls with the cursor)."""
+REFRESH_SECONDS = 2.0
+
+
+def when(alert: Alert) -> str:
+    """``11-23 09:30`` (UTC, as ``stamp`` writes it, without the year and seconds)."""
+    return stamp(alert.at)[5:16]
+
+
+def acked(alert: Alert) -> str:
+    """``✓ by sam``, or empty while nobody has acknowledged it."""
+    if alert.acked_at is None:
+        return ""
+    return f"✓ by {one_line(alert.acked_by or '?', 20)}"
+
+
+class AlertsScreen(ModalScreen[int | None]):
+    BINDINGS = [
+        Binding("escape,q", "dismiss(None)", "Close"),
+        Binding("j,down", "move(1)", "Down", show=False),
+        Binding("k,up", "move(-1)", "Up", show=False),
+        Binding("enter", "open", "Go to the mention"),
+        Binding("a", "acknowledge", "Acknowledge"),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    DEFAULT_CSS = """
+    AlertsScreen { align: center middle; }
+    AlertsScreen .alerts { width: 100; height: auto; max-height: 90%; }
+    AlertsScreen #explanation { margin-top: 1; }
+    """
+
+    def __init__(
+        self, store: Store, operator: str, *, acknowledge: Callable[[int], bool] | None = None
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.operator = operator
+        self.acknowledge = acknowledge
+        """Writes an acknowledgement (the app's, through its writer); returns False when it
+        refused (read-only). None: acknowledging is not offered."""
+        self.alerts: list[Alert] = []
+        self.cursor = 0
+        self._acked: dict[int, Alert] = {}
+        """Acknowledged here, shown so until the store has it too."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog alerts"):
+            yield Label("Alerts", classes="title")
+            yield Static(id="alerts")
+            yield Static(id="explanation")
+            yield Label(
+                "j/k move · enter go to the mention · a acknowledge · r refresh · escape close",
+                classes="hint",
+            )
+
+    async def on_mount(self) -> None:
+        await self.action_reload()
+        self.set_interval(REFRESH_SECONDS, self.action_reload)
+
+    @property
+    def current(self) -> Alert | None:
+        return self.alerts[self.cursor] if self.alerts else None
+
+    async def action_reload(self) -> None:
+        selected = self.current.id if self.current else None
+        try:
+            alerts = await self.store.alerts(limit=LIMIT)
+        except StoreError as error:
+            self.query_one("#alerts", Static).update(Text(one_line(f"cannot read alerts: {error}")))
+            return
+        for alert in alerts:
+            if alert.acked_at is not None:
+                self._acked.pop(alert.id, None)
+        self.alerts = [self._acked.get(a.id, a) for a in alerts]
+        ids = [a.id for a in self.alerts]
+        self.cursor = ids.index(selected) if selected in ids else min(self.cursor, len(ids) - 1)
+        self.cursor = max(0, self.cursor)
+        self._draw()
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """The list as plain text: time, rule, acknowledged mark, title."""
+        return [
+            (when(a), one_line(a.rule, 40), acked(a), one_line(a.title, 200)) for a in self.alerts
+        ]
+
+    def _draw(self) -> None:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
+        table.add_column("time (UTC)", no_wrap=True)
+        table.add_column("rule", no_wrap=True, max_width=16, overflow="ellipsis")
+        table.add_column("seen", no_wrap=True, max_width=14, overflow="ellipsis")
+        table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
+        first = max(0, min(self.cursor - VISIBLE // 2, len(self.alerts) - VISIBLE))
+        shown = self.rows()[first : first + VISIBLE]
+        for index, cells in enumerate(shown, start=first):
+            style = "reverse" if index == self.cursor else ""
+            table.add_row(*(Text(cell) for cell in cells), style=style)
+        if not self.alerts:
+            table.add_row(Text("no alerts"), Text(""), Text(""), Text(""))
+        self.query_one("#alerts", Static).update(table)
+        self.query_one("#explanation", Static).update(self._explanation())
+
+    def _explanation(self) -> Text:
+        alert = self.current
+        if alert is None:
+            return Text("Alerts appear here as the rules raise them.")
+        now = utcnow()
+        text = Text(one_line(alert.title, 300), "bold")
+        text.append("\n" + one_line(alert.explanation, 1000))
+        text.append(f"\n{stamp(alert.at)} · rule {one_line(alert.rule, 60)}", "dim")
+        if alert.mention_id is not None:
+            text.append(f" · mention {alert.mention_id} (enter)", "dim")
+        if alert.acked_at is not None:
+            who = one_line(alert.acked_by or "?", 40)
+            text.append(f"\nacknowledged by {who}, {ago(alert.acked_at, now)}")
+        else:
+            text.append("\nnot acknowledged (a)", "bold")
+        for delivery in alert.deliveries:
+            line = f"{one_line(delivery.channel, 40)}: {delivery.state}"
+            if delivery.error:
+                line += f" ({one_line(delivery.error, 120)})"
+            text.append("\n" + line, "dim")
+        return text
+
+    def action_move(self, step: int) -> None:
+        if self.alerts:
+            self.cursor = max(0, min(self.cursor + step, len(self.alerts) - 1))
+            self._draw()
+
+    def action_open(self) -> None:
+        alert = self.current
+        if alert is None:
+            return
+        if alert.mention_id is None:
+            self.notify("This alert is about a window of time, not one mention.", timeout=3)
+            return
+        self.dismiss(alert.mention_id)
+
+    def action_acknowledge(self) -> None:
+        alert = self.current
+        if alert is None or self.acknowledge is None:
+            return
+        if alert.acked_at is not None:
+            self.notify(one_line(f"Already acknowledged by {alert.acked_by}"), markup=False)
+            return
+        if not self.acknowledge(alert.id):
+            return
+        shown = replace(alert, acked_at=utcnow(), acked_by=self.operator)
+        self._acked[alert.id] = shown
+        self.alerts[self.cursor] = shown
+        self._draw()

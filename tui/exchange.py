@@ -11,7 +11,9 @@ scored) as a new version, the earlier one kept.
 
 Both directions report progress through two optional callbacks: ``on_total(n)`` once the
 number of mentions is known and ``on_record()`` after each one is written or stored.
-JSON Lines is exact (the stored text, byte for byte); CSV cells are made safe for spreadsheets
+Each exported mention carries its response clock (``sla``: due, answered, breached), which
+import ignores: the importing store starts the clock again. JSON Lines is exact (the stored
+text, byte for byte); CSV cells are made safe for spreadsheets
 (``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving data.
 """
 
@@ -26,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from tui.core.model import Filter, IncomingMention, utcnow
+from tui.core.model import Filter, IncomingMention, Mention, iso, utcnow
 from tui.core.records import (
     CSV_FIELDS,
     CSV_QUOTING,
@@ -158,6 +160,24 @@ async def import_file(
     return report
 
 
+SLA_CSV_FIELDS = ("sla_due_at", "sla_answered_at", "sla_breached")
+"""CSV columns of the export's ``sla`` object, after the follow-up's."""
+
+
+def _csv_fields() -> tuple[str, ...]:
+    at = CSV_FIELDS.index("follow_up_done") + 1
+    return (*CSV_FIELDS[:at], *SLA_CSV_FIELDS, *CSV_FIELDS[at:])
+
+
+def sla_record(mention: Mention, now: datetime) -> dict[str, Any]:
+    """The export's ``sla``: when the first response was due and came (ISO 8601 or null), and
+    whether it was late: answered after due, or not answered and due before ``now``. Import
+    ignores it (the store recomputes the clock)."""
+    due, answered = mention.due_at, mention.answered_at
+    late = due is not None and (answered > due if answered is not None else now > due)
+    return {"due_at": iso(due), "answered_at": iso(answered), "breached": late}
+
+
 def _stdin_bytes() -> bytes:
     import sys
 
@@ -181,10 +201,14 @@ async def export(
     ids = await store.mention_ids(filt or Filter(), since)
     if on_total:
         on_total(len(ids))
+    now = utcnow()
     writer = None
     if fmt == "csv":
         writer = csv.DictWriter(
-            out, fieldnames=CSV_FIELDS, extrasaction="ignore", quoting=CSV_QUOTING
+            out,
+            fieldnames=_csv_fields(),
+            extrasaction="ignore",
+            quoting=CSV_QUOTING,
         )
         writer.writeheader()
     for mention_id in ids:
@@ -192,8 +216,17 @@ async def export(
         if mention is None:
             continue
         record = to_record(mention)
+        record["sla"] = sla_record(mention, now)
         if writer is not None:
-            writer.writerow(to_csv_row(record))
+            sla = record["sla"]
+            writer.writerow(
+                to_csv_row(record)
+                | {
+                    "sla_due_at": sla["due_at"],
+                    "sla_answered_at": sla["answered_at"],
+                    "sla_breached": sla["breached"],
+                }
+            )
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         if on_record:

@@ -290,12 +290,16 @@ def test_whole_key_sequences_sent_at_once_land_where_meant(terminal, burst_db: P
     )
 
     term.keys("g", "r", "Sorry about that, checking now", "C-s", "j", "j", "o")
-    eventually(lambda: rows(db, "SELECT mention_id, text FROM drafts") == [
-        (ids["eve"], "Sorry about that, checking now")
-    ])
     eventually(
-        lambda: rows(db, "SELECT author FROM mentions WHERE operator_label IS NOT NULL")
-        == [("cat",)]
+        lambda: (
+            rows(db, "SELECT mention_id, text FROM drafts")
+            == [(ids["eve"], "Sorry about that, checking now")]
+        )
+    )
+    eventually(
+        lambda: (
+            rows(db, "SELECT author FROM mentions WHERE operator_label IS NOT NULL") == [("cat",)]
+        )
     )
 
     term.keys("F", "Enter", "?", "j")  # the filter dialog applies on Enter; help opens

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -129,6 +130,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     who.add_argument("--format", choices=("text", "json"), default="text")
 
+    alerts = commands.add_parser(
+        "alerts", parents=[common], help="alert rules: replay them over stored history"
+    )
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
+    replay = alert_commands.add_parser(
+        "test",
+        parents=[common],
+        help="when each rule would have fired over stored history (by post time)",
+    )
+    replay.add_argument("--since", default="30d", help="how far back: 30d, 12h (default 30d)")
+    replay.add_argument("--format", choices=("text", "jsonl"), default="text")
+
+    rep = commands.add_parser(
+        "report", parents=[common], help="the shift handoff report (Markdown or JSON)"
+    )
+    period = rep.add_mutually_exclusive_group()
+    period.add_argument(
+        "--since", help="the period: a duration back from now (8h, 30m, 2d; default 8h)"
+    )
+    period.add_argument(
+        "--shift",
+        action="store_true",
+        help="the period: since the current 8-hour shift began (00:00, 08:00, 16:00 UTC)",
+    )
+    rep.add_argument("--format", choices=("md", "json"), default="md")
+
     init = commands.add_parser(
         "init", parents=[common], help="create (or migrate) the database, optionally for a team"
     )
@@ -178,8 +205,12 @@ async def _with_store(
     body: Callable[[Store], Coroutine[Any, Any, int]],
     *,
     read_only: bool | None = False,
+    config: Config | None = None,
 ) -> int:
-    store = await Store.open(path, operator, read_only=read_only)
+    """Run ``body`` on the store; ``config`` gives the response-clock targets new mentions
+    are due by (a command that stores mentions passes it)."""
+    sla = config.on_call.sla if config is not None else None
+    store = await Store.open(path, operator, read_only=read_only, sla=sla)
     try:
         if store.read_only and read_only is None:
             print(f"triage: reading only: {store.read_only_reason}", file=sys.stderr)
@@ -306,7 +337,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         )
         return EXIT_FAILURE if report.problems else EXIT_OK
 
-    return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
+    return asyncio.run(_with_store(_db_path(args), operator_name(config), run, config=config))
 
 
 def _since(text: str | None) -> datetime | None:
@@ -468,7 +499,7 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
         print(describe_outcome(outcome, config, args.rescore))
         return EXIT_FAILURE if outcome.skipped else EXIT_OK
 
-    return asyncio.run(_with_store(_db_path(args), operator_name(config), run))
+    return asyncio.run(_with_store(_db_path(args), operator_name(config), run, config=config))
 
 
 def cmd_who(args: argparse.Namespace, config: Config) -> int:
@@ -485,6 +516,36 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
             print(team.table(members))
         else:
             print("nobody is running the app (read-only apps are not shown)")
+        return EXIT_OK
+
+    return asyncio.run(
+        _with_store(
+            _db_path(args, create_dir=False), operator_name(config), run, read_only=_read_only(args)
+        )
+    )
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    """``triage report``: what happened in the period, for the next shift (``tui.report``)."""
+    import json
+
+    from tui import report
+
+    now = utcnow()
+    since = report.shift_start(now) if args.shift else _since(args.since or "8h")
+    assert since is not None
+
+    async def run(store: Store) -> int:
+        try:
+            built = await report.build_report(
+                store, since, now, ahead=timedelta(hours=report.SHIFT_HOURS) if args.shift else None
+            )
+        except ValueError as error:
+            raise UsageError(f"--since: {error}") from None
+        if args.format == "json":
+            print(json.dumps(report.to_json(built), ensure_ascii=False, indent=2))
+        else:
+            print(report.render_markdown(built), end="")
         return EXIT_OK
 
     return asyncio.run(
@@ -524,8 +585,28 @@ def cmd_init(args: argparse.Namespace, config: Config) -> int:
     return code
 
 
+def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
+    """``triage alerts test``: replay the rules over history (``tui.alerts_cli``)."""
+    from tui.alerts_cli import run_test
+
+    try:
+        since = parse_duration(args.since)
+    except ValueError as error:
+        raise UsageError(f"--since: {error}") from None
+    if not config.on_call.rules:
+        raise UsageError("no [[alerts]] rules in the config; add one (see config.example.toml)")
+
+    async def run(store: Store) -> int:
+        return await run_test(store, config, since, args.format, sys.stdout)
+
+    return asyncio.run(
+        _with_store(_db_path(args), operator_name(config), run, read_only=True, config=config)
+    )
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Config], int]] = {
     None: cmd_app,
+    "alerts": cmd_alerts,
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
@@ -535,6 +616,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Config], int]] = {
     "learn": cmd_learn,
     "init": cmd_init,
     "who": cmd_who,
+    "report": cmd_report,
 }
 
 
@@ -546,6 +628,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError, StoreError) as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (``triage export | head``): nothing is wrong with the data.
+        # Point stdout at /dev/null so the interpreter's final flush does not complain too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_FAILURE

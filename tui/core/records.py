@@ -410,6 +410,4 @@ def marks_from_record(record: dict[str, Any]) -> Marks:
         status = None
     elif status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    return Marks(
-        label, tuple(dict.fromkeys(normalized)), status, **team_marks_from_record(record)
-    )
+    return Marks(label, tuple(dict.fromkeys(normalized)), status, **team_marks_from_record(record))

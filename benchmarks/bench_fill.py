@@ -37,10 +37,10 @@ from tui.core.sla import Sla
 from tui.demo import BRAND, BRAND_TERMS
 from tui.ingest import analyze, make_scorer
 from tui.store import Store
-from tui.store.schema import MIGRATIONS
+from tui.store.schema import MIGRATIONS, ON_CALL_FOR_NEW
 from tui.store.search import FILL_TERMS_SQL
 
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 """Bump when the stored rows change, so stale cached files are not reused."""
 CACHE_DIR = Path(os.environ.get("BENCH_CACHE_DIR", "/tmp/mention-triage-bench"))
 SEED = 20240501
@@ -272,6 +272,8 @@ def _build(path: Path, rows: int, seed: int = SEED) -> dict[str, object]:
     con.execute(
         "INSERT INTO mentions_fts(rowid, text, author) SELECT id, text, author FROM mentions"
     )
+    for statement in ON_CALL_FOR_NEW:  # the response clock and the counts, as ingest does
+        con.execute(statement, (0,))
     con.execute("COMMIT")
     con.executescript(f"BEGIN; {FILL_TERMS_SQL} COMMIT;")
     con.execute("PRAGMA journal_mode = WAL")

@@ -292,11 +292,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_at ON events(by, at);
     """,
     # 11: on call (tui/store/clock.py, rollups.py, alerts.py). The response clock per mention;
-    # counts per 15 minutes of post time by source and label (and by tag), kept by triggers in
-    # the transaction of every write that changes them, so trends and baselines never scan
-    # mentions; hours the collector ran or a source failed; alerts and their deliveries; what
-    # each source says of a post's reach. ``sla_due`` is a function every connection defines
-    # (``Store._configure``): the due time depends on the configured targets and hours.
+    # counts per 15 minutes of post time by source and label (and by tag), kept in the
+    # transaction of every write that changes them (new mentions per batch, like FTS, by
+    # ``ON_CALL_FOR_NEW``; label, status and tag changes by triggers), so trends and baselines
+    # never scan mentions; hours the collector ran or a source failed; alerts and their
+    # deliveries; what each source says of a post's reach. ``sla_due`` is a function every
+    # connection defines (``Store._configure``): the due time depends on the configured
+    # targets and hours.
     """
     CREATE TABLE mention_sla (
         mention_id  INTEGER PRIMARY KEY REFERENCES mentions(id),
@@ -333,14 +335,6 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT t.tag, m.created_at / 900000, coalesce(m.operator_label, m.label), count(*)
         FROM mention_tags t JOIN mentions m ON m.id = t.mention_id GROUP BY 1, 2, 3;
 
-    CREATE TRIGGER mentions_on_call_insert AFTER INSERT ON mentions BEGIN
-        INSERT INTO mention_sla(mention_id, due_at, answered_at) VALUES (
-            NEW.id, sla_due(NEW.created_at, coalesce(NEW.operator_label, NEW.label)),
-            CASE WHEN NEW.status = 'done' THEN NEW.collected_at END);
-        INSERT INTO counts VALUES (
-            NEW.created_at / 900000, NEW.source, coalesce(NEW.operator_label, NEW.label), 1)
-            ON CONFLICT DO UPDATE SET n = n + 1;
-    END;
     CREATE TRIGGER mentions_on_call_label AFTER UPDATE OF label, operator_label ON mentions
         WHEN coalesce(OLD.operator_label, OLD.label) IS NOT coalesce(NEW.operator_label, NEW.label)
     BEGIN
@@ -435,3 +429,16 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO alert_state VALUES ('mention_cursor', (SELECT coalesce(max(id), 0) FROM mentions));
     """,
 )
+
+ON_CALL_FOR_NEW = (
+    """INSERT INTO mention_sla(mention_id, due_at, answered_at)
+    SELECT id, sla_due(created_at, coalesce(operator_label, label)),
+           CASE WHEN status = 'done' THEN collected_at END
+    FROM mentions WHERE id > ?""",
+    """INSERT INTO counts(bucket, source, label, n)
+    SELECT created_at / 900000, source, coalesce(operator_label, label), count(*)
+    FROM mentions WHERE id > ? GROUP BY 1, 2, 3
+    ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+)
+"""What migration 11's tables need for the mentions with ids above the parameter, run in the
+transaction that added them (a statement per batch, not a trigger per row)."""

@@ -54,7 +54,7 @@ from tui.store.notes import NoteQueries
 from tui.store.presence import PresenceQueries
 from tui.store.reports import ReportQueries
 from tui.store.rollups import COLLECTOR, RollupQueries
-from tui.store.schema import MIGRATIONS
+from tui.store.schema import MIGRATIONS, ON_CALL_FOR_NEW
 from tui.store.search import (
     EXPAND_MAX,
     EXPANSIONS_SQL,
@@ -449,6 +449,8 @@ class Store(
             if ids:
                 await self._record_scorers(db, mentions, scores, before)
                 await self._record_reach(db, mentions, before)
+                for statement in ON_CALL_FOR_NEW:  # the response clock and the counts
+                    await db.execute(statement, (before,))
                 await db.execute(
                     "INSERT INTO mentions_fts(rowid, text, author)"
                     " SELECT id, text, author FROM mentions WHERE id > ?",

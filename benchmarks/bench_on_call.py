@@ -118,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ingest", type=int, default=6000)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=500, help="mentions per ingest call")
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 

@@ -50,8 +50,8 @@ def bell(term) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_an_alert_rings_the_bell_and_the_alerts_screen_takes_a_burst(
-    terminal,
-    tmp_path: Path,  # noqa: F811
+    terminal,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")

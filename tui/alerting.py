@@ -256,21 +256,25 @@ class Evaluation:
                 )
         return out
 
-    async def follow_ups(self, rule: AlertRule) -> list[NewAlert]:
-        due = await self.store.follow_ups_between(self.now - CLOCK_HORIZON, self.now)
+    async def follow_ups(self, rule: AlertRule, since: datetime | None = None) -> list[NewAlert]:
+        """Follow-ups that came due from ``since`` (default ``CLOCK_HORIZON`` ago) to now;
+        replayed history dates each alert when its follow-up came due."""
+        start = since if since is not None else self.now - CLOCK_HORIZON
+        due = await self.store.follow_ups_between(start, self.now)
         rows = await self.store.rows([mention_id for mention_id, _ in due])
         out = []
         for mention_id, at in due:
             row = rows.get(mention_id)
             if row is None or not _matches(rule, row, row.text):
                 continue
+            when = f"due {at:%Y-%m-%d %H:%M}" if self.history else f"was due {at:%H:%M}"
             out.append(
                 self._alert(
                     rule,
                     f"m{mention_id}:{int(at.timestamp())}",
-                    self.now,
+                    at if self.history else self.now,
                     f"Follow-up due: {_who(row)}",
-                    f"follow-up was due {at:%H:%M} UTC — {_who(row)}: {_quote(row.text)}",
+                    f"follow-up {when} UTC — {_who(row)}: {_quote(row.text)}",
                     mention_id=mention_id,
                 )
             )
@@ -510,18 +514,6 @@ async def replay(store: Store, config: Config, since: datetime, until: datetime)
                 )
                 out.setdefault(alert.key, alert)
     for rule in (r for r in config.on_call.rules if r.when == "follow_up"):
-        for mention_id, at in await store.follow_ups_between(since, until):
-            found_rows = await store.rows([mention_id])
-            row = found_rows.get(mention_id)
-            if row is None or not _matches(rule, row, row.text):
-                continue
-            alert = pass_._alert(
-                rule,
-                f"m{mention_id}:{int(at.timestamp())}",
-                at,
-                f"Follow-up due: {_who(row)}",
-                f"follow-up due {at:%Y-%m-%d %H:%M} UTC — {_who(row)}: {_quote(row.text)}",
-                mention_id=mention_id,
-            )
+        for alert in await pass_.follow_ups(rule, since):
             out.setdefault(alert.key, alert)
     return sorted(out.values(), key=lambda a: (a.at, a.key))

@@ -89,6 +89,29 @@ async def test_reach_alerts_above_the_threshold(store: Store) -> None:
     assert "50,000 followers" in alert.explanation
 
 
+async def test_rules_read_only_what_could_fire_in_pages_and_the_cursor_passes_the_rest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tui.alerting.BATCH", 3)  # several pages of candidates
+    now = utcnow()
+    negatives = await add(store, now - timedelta(minutes=5), 7)
+    neutral = await add(store, now - timedelta(minutes=4), 5, NEU)
+    await store.set_operator_label(neutral[0], "negative")  # an operator's label counts
+    await store.set_operator_label(negatives[0], "neutral")
+    loud = IncomingMention("m", "loud", "hello", "star", None, now, reach={"likes": 600, "reposts": 300})
+    quiet = IncomingMention("m", "quiet", "hello", "nobody", None, now, reach={"followers": 3})
+    loud_id, _ = await store.add_mentions([loud, quiet], [NEU, NEU])
+    await add(store, now - timedelta(minutes=1), 4, NEU)  # the newest page holds no candidate
+    rules = (AlertRule("neg", "negative"), AlertRule("reach", "reach", min_followers=500))
+    stored = await Alerter(config(*rules), store, print).evaluate()
+    alerts = await store.alerts(limit=100)
+    fired = sorted((a.rule, a.mention_id) for a in alerts)
+    expected = [("neg", i) for i in [*negatives[1:], neutral[0]]] + [("reach", loud_id)]
+    assert fired == sorted(expected) and len(stored) == len(expected)
+    assert await store.alert_cursor() == await store.max_id()
+    assert await Alerter(config(*rules), store, print).evaluate() == []
+
+
 # -- spikes ------------------------------------------------------------------------------------
 
 

@@ -111,28 +111,37 @@ class Evaluation:
 
     # -- mention rules ----------------------------------------------------------------------
 
-    async def mentions(self, rows: Sequence[Row]) -> list[NewAlert]:
-        """Negative and reach alerts for ``rows`` (new mentions)."""
+    async def mentions(
+        self,
+        rows: Sequence[Row],
+        reaches: dict[int, tuple[int | None, int | None]] | None = None,
+    ) -> list[NewAlert]:
+        """Negative and reach alerts for ``rows`` (new mentions); ``reaches``: their
+        (followers, engagement) if already read."""
         rules = self._of("negative", "reach")
         if not rules or not rows:
             return []
-        reaches = await self.store.reaches([r.id for r in rows]) if self._of("reach") else {}
+        if reaches is None:
+            reaches = await self.store.reaches([r.id for r in rows]) if self._of("reach") else {}
         out: list[NewAlert] = []
         for row in rows:
             if not self.history and self.now - row.created_at > FRESH:
                 continue
             at = row.created_at if self.history else self.now
+            who = quote = ""
             for rule in rules:
                 if not _matches(rule, row, row.text):
                     continue
+                if not who:
+                    who, quote = _who(row), _quote(row.text)
                 if rule.when == "negative" and row.effective_label == "negative":
                     out.append(
                         self._alert(
                             rule,
                             f"m{row.id}",
                             at,
-                            f"Negative from {_who(row)}",
-                            f"negative mention from {_who(row)}: {_quote(row.text)}",
+                            f"Negative from {who}",
+                            f"negative mention from {who}: {quote}",
                             mention_id=row.id,
                         )
                     )
@@ -149,9 +158,9 @@ class Evaluation:
                                 rule,
                                 f"m{row.id}",
                                 at,
-                                f"Wide reach: {_who(row)}",
+                                f"Wide reach: {who}",
                                 f"{' and '.join(parts)} (threshold {_number(rule.min_followers)})"
-                                f" — {row.effective_label} from {_who(row)}: {_quote(row.text)}",
+                                f" — {row.effective_label} from {who}: {quote}",
                                 mention_id=row.id,
                                 detail={"followers": followers, "engagement": engagement},
                             )
@@ -418,15 +427,23 @@ class Alerter:
         pass_ = Evaluation(self.store, self.config, now)
         stored: list[int] = []
         cursor = await self.store.alert_cursor()
-        while True:
-            rows = list(reversed(await self.store.page_after(Filter(), cursor, BATCH)))
-            if not rows:
-                break
-            alerts = await pass_.mentions(rows)
-            cursor = rows[-1].id
+        upto = await self.store.max_id()
+        reach = [r.min_followers for r in self.config.on_call.rules if r.when == "reach"]
+        while cursor < upto:
+            # Only the mentions a rule could fire on are read; the cursor passes the rest.
+            found = await self.store.alert_candidates(
+                cursor,
+                upto,
+                negative=any(r.when == "negative" for r in self.config.on_call.rules),
+                min_reach=min(reach) if reach else None,
+                since=now - FRESH,
+                limit=BATCH,
+            )
+            rows = [row for row, _ in found]
+            reaches = {row.id: figures for row, figures in found if figures is not None}
+            alerts = await pass_.mentions(rows, reaches)
+            cursor = rows[-1].id if len(rows) == BATCH else upto
             stored += await self.store.add_alerts(alerts, cursor=cursor)
-            if len(rows) < BATCH:
-                break
         if self._clock_at is None or abs((now - self._clock_at).total_seconds()) >= CLOCK_EVERY:
             self._clock_at = now
             clock = await pass_.clock_rules()

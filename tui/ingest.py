@@ -63,6 +63,8 @@ def _rounds(
 ) -> list[list[tuple[IncomingMention, Score]]]:
     """Split a batch so no post (source, external id) appears twice in one part: a post and
     its edit in the same batch are stored in order, the edit as a new version."""
+    if len({(m.source, m.external_id) for m, _ in scored}) == len(scored):
+        return [list(scored)]  # the usual batch: every post once
     rounds: list[list[tuple[IncomingMention, Score]]] = []
     seen: list[set[tuple[str, str]]] = []
     for item in scored:

@@ -188,6 +188,24 @@ async def test_hostile_text_is_stored_exactly(store: Store) -> None:
     assert empty is not None and empty.text == ""
 
 
+def test_reasons_are_stored_as_json_dumps_writes_them() -> None:
+    from tui.store.store import _reasons_json
+
+    terms = ['say "hi"', "back\\slash", "naïve 😀", "\x00\x1b[31m\u2028", "a\ud800b", ""]
+    score = Score(
+        -0.5,
+        "negative",
+        tuple(
+            Reason(t, w)
+            for t, w in zip(terms, [-1.23456, 0.1, 1e-05, -0.0, 3.0, 2.5e10], strict=True)
+        ),
+    )
+    expected = [[r.term, round(r.weight, 4)] for r in score.reasons]
+    assert _reasons_json(score) == json.dumps(expected, ensure_ascii=False)
+    assert json.loads(_reasons_json(score)) == expected
+    assert _reasons_json(Score(None, "unscored")) == "[]"
+
+
 async def test_edits_keep_versions_and_search_follows(store: Store) -> None:
     (mid,) = await store.add_mentions([incoming(1, "original words")], [NEG])
     assert await store.replace_text("demo", "id1", "edited words", POS, b"{}")

@@ -15,7 +15,7 @@ taken back by another pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,10 @@ def _claimer_gone(claimer: str | None) -> bool:
         return True
     host, _, pid = claimer.rpartition(":")
     return pid.isdigit() and is_gone(host, int(pid))
+
+
+def _detail_json(detail: Mapping[str, Any]) -> str:
+    return json.dumps(dict(detail), sort_keys=True, ensure_ascii=False) if detail else "{}"
 
 
 def _alert(row: Sequence[Any], deliveries: tuple[Delivery, ...] = ()) -> Alert:
@@ -103,7 +107,7 @@ class AlertQueries(StoreBase):
                         alert.mention_id,
                         alert.title,
                         alert.explanation,
-                        json.dumps(dict(alert.detail), sort_keys=True, ensure_ascii=False),
+                        _detail_json(alert.detail),
                     )
                     for alert in alerts
                 ],

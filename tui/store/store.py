@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -147,7 +148,12 @@ def _row(values: Sequence[Any]) -> Row:
 
 
 def _reasons_json(score: Score) -> str:
-    return json.dumps([[r.term, round(r.weight, 4)] for r in score.reasons], ensure_ascii=False)
+    """``[[term, weight], ...]`` as ``json.dumps(..., ensure_ascii=False)`` writes it, built
+    directly: it runs for every stored mention."""
+    pairs = ", ".join(
+        f"[{encode_basestring(r.term)}, {round(r.weight, 4)!r}]" for r in score.reasons
+    )
+    return f"[{pairs}]"
 
 
 class Store(
@@ -739,6 +745,38 @@ class Store(
             f"SELECT {_ROW_COLUMNS} FROM mentions m WHERE m.id IN ({marks})", ids
         )
         return {r[0]: _row(r) for r in found}
+
+    async def alert_candidates(
+        self,
+        after: int,
+        upto: int,
+        *,
+        negative: bool,
+        min_reach: int | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[tuple[Row, tuple[int | None, int | None] | None]]:
+        """The mentions with ``after < id <= upto`` (oldest first) that a mention rule could
+        fire on: the negatives (when ``negative``) and those whose author's followers or post's
+        reach reach ``min_reach``, posted from ``since``; each with its (followers, engagement)
+        when it has reach figures. The rest are never read, so a burst of neutral mentions
+        costs the rules nothing."""
+        either = []
+        if negative:
+            either.append("coalesce(m.operator_label, m.label) = 'negative'")
+        if min_reach is not None:
+            either.append(f"r.followers >= {int(min_reach)} OR r.engagement >= {int(min_reach)}")
+        if not either:
+            return []
+        fresh = "" if since is None else f" AND m.created_at >= {to_ms(since)}"
+        found = await self._all(
+            f"SELECT {_ROW_COLUMNS}, r.followers, r.engagement, r.mention_id IS NOT NULL"
+            " FROM mentions m LEFT JOIN mention_reach r ON r.mention_id = m.id"
+            f" WHERE m.id > ? AND m.id <= ?{fresh} AND ({' OR '.join(either)})"
+            " ORDER BY m.id LIMIT ?",
+            (after, upto, limit),
+        )
+        return [(_row(r), (r[-3], r[-2]) if r[-1] else None) for r in found]
 
     async def count_newer(self, filt: Filter, after_id: int, cap: int = 10_000) -> int:
         """How many rows matching ``filt`` are newer than ``after_id`` (counted up to ``cap``)."""

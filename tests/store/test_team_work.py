@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.model import Filter, IncomingMention, Score, utcnow
+from tui.core.model import Filter, IncomingMention, Score, from_ms, utcnow
 from tui.store import Store
 
 NEG = Score(-0.6, "negative", ())
@@ -141,6 +141,27 @@ async def test_undo_restores_the_value_before(store: Store) -> None:
     await store.undo()  # follow-up done, with no follow-up: nothing to put back
     await store.undo()
     assert (await store.mention(mention_id)).operator_label is None  # type: ignore[union-attr]
+
+
+async def test_undoing_done_reopens_the_response_clock_unless_a_reply_stands(
+    store: Store,
+) -> None:
+    first, second = await fill(store, 2)
+    for mention_id in (first, second):
+        await store.set_status(mention_id, "done")
+        assert (await store.clock(mention_id))[1] is not None
+    await store.undo()  # second's done
+    assert (await store.clock(second))[1] is None
+    assert (await store.overdue(utcnow() + timedelta(hours=2))) == 1  # second is late again
+    await store.mark_replied(first)
+    await store.undo()  # first's done: its reply still answers it
+    assert (await store.mention(first)).status == "new"  # type: ignore[union-attr]
+    (replied,) = await store._one(
+        "SELECT at FROM events WHERE mention_id = ? AND action = 'replied'", (first,)
+    )
+    assert (await store.clock(first))[1] == from_ms(replied)
+    await store.set_status(second, "done")  # done again after an undo: answered again
+    assert (await store.clock(second))[1] is not None
 
 
 async def test_undo_is_per_operator(store: Store, db_path: Path) -> None:

@@ -104,6 +104,19 @@ class UndoQueries(StoreBase):
 
         return await self._transaction(body)
 
+    async def _reopen_clock(self, db: aiosqlite.Connection, event_id: int, mention_id: int) -> None:
+        """Undoing a ``done`` takes back the first response it counted as, unless another
+        answer stands: a reply sent or copied, or another ``done`` not undone."""
+        await db.execute(
+            "UPDATE mention_sla SET answered_at = (SELECT min(e.at) FROM events e"
+            " WHERE e.mention_id = ? AND e.id != ?"
+            " AND (e.action IN ('replied', 'reply_copied')"
+            " OR (e.action = 'status' AND e.detail = 'done'))"
+            " AND NOT EXISTS (SELECT 1 FROM undone u WHERE u.event_id = e.id))"
+            " WHERE mention_id = ?",
+            (mention_id, event_id, mention_id),
+        )
+
     async def _prior(
         self, mention_id: int, before_id: int, actions: Sequence[str]
     ) -> tuple[str, Any] | None:
@@ -150,6 +163,8 @@ class UndoQueries(StoreBase):
             prior = await self._prior(mention_id, event_id, ("status",))
             status = prior[1] if prior and prior[1] in ("new", "done") else "new"
             await db.execute("UPDATE mentions SET status = ? WHERE id = ?", (status, mention_id))
+            if detail == "done" and status != "done":
+                await self._reopen_clock(db, event_id, mention_id)
             return status
         if action == "label":
             prior = await self._prior(mention_id, event_id, ("label",))

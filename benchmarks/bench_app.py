@@ -180,8 +180,8 @@ def install_hooks() -> None:
         return
     changed, render_line = MentionList._changed, MentionList.render_line
 
-    def _changed(self: MentionList) -> None:
-        changed(self)
+    def _changed(self: MentionList, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        changed(self, *args, **kwargs)
         if Probe.current is not None:
             Probe.current.on_changed()
 

@@ -161,6 +161,7 @@ class TriageApp(OrderedKeysApp[None]):
         self._alert_seen = 0
         """The newest alert id already announced: older ones never ring again."""
         self.lease_text = ""
+        self._status_shown: Text | None = None
         self._data_version = -1
         self._stores: list[Store] = []
         self.presence: Store | None = None
@@ -577,7 +578,9 @@ class TriageApp(OrderedKeysApp[None]):
         if self.lease_text:
             status.append(f" │ {one_line(self.lease_text)}", "dim")
         status.append(f" │ {one_line(self.config.brand)} ", "bold")
-        self.query_one("#status", Static).update(status)
+        if status != self._status_shown:  # it is one row whatever it says: no layout
+            self._status_shown = status
+            self.query_one("#status", Static).update(status, layout=False)
 
     @on(MentionList.Highlighted)
     def _highlighted(self, message: MentionList.Highlighted) -> None:

@@ -20,6 +20,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -44,6 +46,8 @@ class RowSource(Protocol):
 PAGE = 100
 MARGIN = 40
 WINDOW = 600
+LINE_CACHE = 400
+"""Drawn lines kept: a few screens' worth, at two cursor states."""
 CLOCK_WIDTH = 4
 """The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 
@@ -55,6 +59,11 @@ def _cell(text: str, width: int) -> str:
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
+
+
+def _kept(shown: Row, read: Row | None) -> Row:
+    """``shown`` unless ``read`` (the same mention read again) differs from it."""
+    return shown if read is None or read == shown else read
 
 
 class MentionList(Widget, can_focus=True):
@@ -161,6 +170,9 @@ class MentionList(Widget, can_focus=True):
         """Row id -> the edit count when it was last changed locally."""
         self.now: Callable[[], datetime] = utcnow
         """The clock ages and response clocks are drawn against (tests set a fixed one)."""
+        self._lines: LRUCache[tuple[object, ...], tuple[Row, Strip]] = LRUCache(LINE_CACHE)
+        """Drawn lines by the row (the very object: a changed row is a new one) and what else
+        they show (``_render_row``)."""
 
     @property
     def offscreen(self) -> int:
@@ -285,7 +297,8 @@ class MentionList(Widget, can_focus=True):
         fresh = await self.source.rows([row.id for row in self.rows])
         # Rows that no longer match the filter (e.g. handled while showing "new") stay until
         # the next load, so the cursor never jumps under the operator.
-        self.rows = self._keep_edits([fresh.get(row.id, row) for row in self.rows], started)
+        # A row read again unchanged stays the same object: its drawn line is reused.
+        self.rows = self._keep_edits([_kept(row, fresh.get(row.id)) for row in self.rows], started)
         if self.at_newest:
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
             if newer and self.top == 0 and len(newer) < PAGE:
@@ -331,9 +344,15 @@ class MentionList(Widget, can_focus=True):
             index += await self._extend_newer(index)
         if index >= len(self.rows) - MARGIN:
             index += await self._extend_older(index)
+        window = (self.top, len(self.rows), self.rows[0].id)
+        was = self.cursor
         self.cursor = max(0, min(index, len(self.rows) - 1))
         self._scroll_to_cursor()
-        self._changed()
+        if window == (self.top, len(self.rows), self.rows[0].id):
+            # Only the cursor moved in the view: repaint its old and new lines.
+            self._changed(lines=(was - self.top, self.cursor - self.top))
+        else:
+            self._changed()
 
     def _scroll_to_cursor(self) -> None:
         height = max(1, self.size.height)
@@ -385,8 +404,15 @@ class MentionList(Widget, can_focus=True):
     def on_resize(self) -> None:
         self._scroll_to_cursor()
 
-    def _changed(self) -> None:
-        self.refresh()
+    def _changed(self, lines: tuple[int, ...] | None = None) -> None:
+        """The rows, the cursor or the view changed: repaint (only ``lines`` of the view, when
+        given) and tell the app what the selection is now."""
+        height, width = self.size.height, self.size.width
+        shown = [y for y in set(lines or ()) if 0 <= y < height]
+        if lines is not None and shown and width:
+            self.refresh(*(Region(0, y, width, 1) for y in shown))
+        else:
+            self.refresh()
         current = self.current
         key = (self.cursor, current) if current else None
         offscreen = self.offscreen
@@ -405,7 +431,6 @@ class MentionList(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         index = self.top + y
-        base = self.rich_style
         if index >= len(self.rows):
             if y == 0 and not self.rows:
                 text = (
@@ -414,12 +439,39 @@ class MentionList(Widget, can_focus=True):
                     else ("No mentions yet. They appear here as they arrive.")
                 )
                 return Strip([Segment(_cell(f" {text}", width), self._style("empty"))], width)
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         return self._render_row(row, width, selected=index == self.cursor)
 
     def _render_row(self, row: Row, width: int, *, selected: bool) -> Strip:
+        """The row's line, from the cache when nothing it shows has changed: scrolling
+        repaints every line of the view, and most of them were drawn a key ago."""
         now = self.now()
+        answered = row.answered_at is not None or row.status == "done"
+        others = self.presence.get(row.id)
+        key = (
+            row.id,
+            width,
+            selected,
+            selected and self.has_focus,  # the cursor's colours differ when blurred
+            age(row.created_at, now),
+            clock(row.due_at, answered, now),
+            row.follow_up_due is not None and row.follow_up_due <= now,
+            presence_mark(others) if others else "",
+            self.app.theme,
+        )
+        found = self._lines.get(key)
+        if found is not None and found[0] is row:  # rows are immutable: the same object
+            return found[1]
+        strip = self._draw_row(row, width, now, selected=selected)
+        self._lines[key] = (row, strip)
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()  # a theme or CSS change restyles every line
+
+    def _draw_row(self, row: Row, width: int, now: datetime, *, selected: bool) -> Strip:
         label = row.effective_label
         sentiment = self._style(label)
         meta = self._style("meta")

@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from textual.geometry import Region
-from textual.widgets import Static
 
 from tests.ui.conftest import NEG, NEU, settle, wait_until
 from tui.config import Config
 from tui.core.model import IncomingMention, utcnow
 from tui.store import Store
 from tui.ui.app import TriageApp
-from tui.ui.widgets.detail import DetailPane
+from tui.ui.widgets.detail import DetailBody, DetailPane
 
 STAMP = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z"
 
@@ -26,7 +25,7 @@ def pane(app: TriageApp) -> DetailPane:
 
 def top_line(app: TriageApp) -> str:
     """The first line the pane draws (what is at its top when not scrolled)."""
-    body = pane(app).query_one("#detail-body", Static)
+    body = pane(app).query_one(DetailBody)
     (strip,) = body.render_lines(Region(0, 0, body.size.width, 1))
     return strip.text.rstrip()
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from tui.core.format import MARKS, ago, event_detail, reach_text, response_clock, stamp, until
 from tui.core.model import Mention, Snapshot, utcnow
@@ -169,6 +171,73 @@ def first_words(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+class DetailBody(Widget):
+    """The pane's content, drawn into lines once per content and width.
+
+    A content shorter than the pane is padded to the pane's height, so showing the next
+    mention that fits is a repaint of the same lines and not a layout of the screen (which
+    Textual does twice for a change of height in a scrolling container): with the cursor
+    moving through the list, that layout was most of the time each key took.
+    """
+
+    DEFAULT_CSS = """
+    DetailBody { height: auto; }
+    """
+
+    def __init__(self, content: RenderableType, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = content
+        self._lines: list[Strip] = []
+        self._drawn_for: tuple[int, int] | None = None
+        """(width, minimum height) the lines were drawn for."""
+        self.min_height = 0
+        """Lines to fill at least (the pane's height)."""
+
+    def update(self, content: RenderableType) -> None:
+        self._content = content
+        before = len(self._lines)
+        width = self.size.width
+        if width and self._drawn_for is not None:
+            self._draw(width)
+            self.refresh(layout=len(self._lines) != before)
+        else:
+            self._drawn_for = None
+            self.refresh(layout=True)
+
+    def fill(self, height: int) -> None:
+        """Fill at least ``height`` lines (the pane's height changed)."""
+        if height != self.min_height:
+            self.min_height = height
+            self._drawn_for = None
+            self.refresh(layout=True)
+
+    def _draw(self, width: int) -> None:
+        console = self.app.console
+        options = console.options.update(width=width, height=None, highlight=False)
+        style = self.rich_style
+        lines = console.render_lines(self._content, options, style=style, pad=True)
+        strips = [Strip(line, width) for line in lines]
+        blank = Strip.blank(width, style)
+        strips += [blank] * (self.min_height - len(strips))
+        self._lines = strips
+        self._drawn_for = (width, self.min_height)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self._drawn_for != (width, self.min_height):
+            self._draw(width)
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self._drawn_for != (width, self.min_height):
+            self._draw(width)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn_for = None  # a theme or CSS change restyles every line
+
+
 class DetailPane(VerticalScroll):
     """Scrollable; shows ``render_mention`` of the selected mention.
 
@@ -181,7 +250,10 @@ class DetailPane(VerticalScroll):
     """
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text("Select a mention to see it here.", _DIM), id="detail-body")
+        yield DetailBody(Text("Select a mention to see it here.", _DIM), id="detail-body")
+
+    def on_resize(self) -> None:
+        self.query_one(DetailBody).fill(self.scrollable_content_region.height)
 
     plain = ""
     """The pane's text as shown, without styles (for tests and copying)."""
@@ -200,7 +272,7 @@ class DetailPane(VerticalScroll):
                 self.show(self.mention)
 
     def show(self, mention: Mention | None) -> None:
-        body = self.query_one("#detail-body", Static)
+        body = self.query_one(DetailBody)
         shown = self.mention
         self.mention = mention
         if mention is None or shown is None or mention.id != shown.id:

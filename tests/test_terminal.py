@@ -29,7 +29,15 @@ class Terminal:
         self, socket: Path, command: list[str], *, width: int, height: int, home: Path
     ) -> None:
         self.socket = socket
-        env = {**os.environ, "TERM": "xterm-256color", "HOME": str(home)}
+        # COLUMNS and LINES exported at the starting size, as some shells and tools (pytest
+        # workers among them) do: the app must still follow every resize.
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "HOME": str(home),
+            "COLUMNS": str(width),
+            "LINES": str(height),
+        }
         env.pop("NO_COLOR", None)
         self._tmux(
             "new-session",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.config import Config, ConfigError, default_db_path, load_config, parse_duration
 from tui.core.model import STATUSES, Filter, utcnow
@@ -24,6 +24,9 @@ from tui.core.records import parse_time
 from tui.core.text import normalize_tag
 from tui.store import Store, StoreError
 from tui.store.access import unix_user
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -240,8 +243,17 @@ def cmd_app(args: argparse.Namespace, config: Config) -> int:
     check_keymap(config)
     path, operator = _db_path(args), operator_name(config)
     read_only = _check_store(path, operator, _read_only(args))
-    TriageApp(config, path, operator, read_only=read_only).run()
+    _run_full_screen(TriageApp(config, path, operator, read_only=read_only))
     return EXIT_OK
+
+
+def _run_full_screen(app: App[object]) -> None:
+    """Run ``app`` at the terminal's real size. ``COLUMNS`` and ``LINES``, when exported
+    (some shells and tools do), would pin the size the app reads on every resize, so a
+    resized terminal would keep the first layout: they are dropped for this process."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+    app.run()
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
@@ -266,15 +278,17 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             _refuse_real_mentions(path, operator)
     try:
         _check_store(path, operator)
-        TriageApp(
-            config,
-            path,
-            operator,
-            demo_rate=args.rate,
-            demo_seed=args.seed,
-            demo_backlog=args.backlog,
-            collect=False,
-        ).run()
+        _run_full_screen(
+            TriageApp(
+                config,
+                path,
+                operator,
+                demo_rate=args.rate,
+                demo_seed=args.seed,
+                demo_backlog=args.backlog,
+                collect=False,
+            )
+        )
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)

@@ -13,7 +13,7 @@ from tui.core.model import IncomingMention, utcnow
 from tui.store import Store
 from tui.store.rollups import hour_of
 from tui.ui.app import TriageApp
-from tui.ui.screens.trends import TrendsScreen, describe_gaps
+from tui.ui.screens.trends import TrendsScreen, band_text, describe_gaps
 
 from .conftest import NEG, POS, burst, settle, wait_until
 
@@ -89,3 +89,48 @@ async def test_t_escape_j_burst_lands_in_the_list(make_app) -> None:
         await wait_until(lambda: sum(app.screen.query_one("#volume-24h").data or []) == 5, pilot)  # type: ignore[attr-defined]
         await burst(app, pilot, "q")
         assert not isinstance(app.screen, TrendsScreen) and app.is_running
+
+
+async def test_hours_outside_the_usual_band_are_named(db_path: Path) -> None:
+    """Four flat weeks of 2 negatives an hour; the last hour had 9, one earlier hour none:
+    the first is above its usual band, the second below it, every other hour within."""
+    now = utcnow()
+    this_hour = hour_of(now)
+    burst_hour, quiet_hour = this_hour - 1, this_hour - 3
+    seeded: list[datetime] = []
+    for h in range(this_hour - 4 * 168, this_hour):
+        n = 9 if h == burst_hour else 0 if h == quiet_hour else 2
+        start = datetime.fromtimestamp(h * 3600, UTC)
+        seeded += [start + timedelta(minutes=10 + 5 * i) for i in range(n)]
+    store = await Store.open(db_path, "seeder")
+    await store.add_mentions(
+        [
+            IncomingMention("feed", f"b{n}", "late again", "ann", None, t)
+            for n, t in enumerate(seeded)
+        ],
+        [NEG] * len(seeded),
+    )
+    await store.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.executemany(
+            "INSERT INTO coverage(source, hour, ok, failed) VALUES ('', ?, 1, 0)",
+            [(h,) for h in range(this_hour - 4 * 168 - 1, this_hour + 1)],
+        )
+    app = TriageApp(Config(brand="Acme"), db_path, "tester", collect=False)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "T")
+        screen = app.screen
+        assert isinstance(screen, TrendsScreen)
+        band = str(screen.query_one("#band-24h", Static).render())
+        burst_at = describe_gaps({burst_hour}, weekday=False)
+        quiet_at = describe_gaps({quiet_hour}, weekday=False)
+        assert f"negatives above their usual band: {burst_at}" in band
+        assert f"below it: {quiet_at}" in band
+        assert f"mentions above their usual band: {burst_at}" in band
+        week = str(screen.query_one("#band-7d", Static).render())
+        assert describe_gaps({burst_hour}, weekday=True) in week
+    quiet = band_text({"usual": (set(), set()), "usual-negative": (set(), set())}, weekday=False)
+    assert str(quiet) == (
+        "negatives never above their usual band · mentions never above their usual band"
+    )

@@ -2,7 +2,9 @@
 
 The last 24 hours and the last 7 days, per hour: mentions and negatives as sparklines, each
 with the usual for that hour under it (the mean of the same hour of the week over past weeks,
-``tui.core.baseline.baseline``, leaving out hours the collector did not count); one sparkline
+``tui.core.baseline.baseline``, leaving out hours the collector did not count), and the hours
+outside the usual band (more, or fewer, than in every one of those same hours), named in
+words since each sparkline is scaled to its own peak; one sparkline
 per source for the last 24 hours; and the words rising in the last hour's negatives against
 the same hour before. Everything is read from the rollups (``tui.store.rollups``), a few
 thousand counts whatever the number of mentions; only the rising words read texts, of one
@@ -129,6 +131,7 @@ class TrendsScreen(ModalScreen[None]):
                     with Horizontal(classes="series"):
                         yield Label(id=f"{name}-{span}-label")
                         yield Sparkline([], id=f"{name}-{span}")
+                yield Static(id=f"band-{span}")
                 yield Static(id=f"gaps-{span}", classes="gaps")
             yield Label("By source, last 24 hours", classes="section")
             yield Vertical(id="sources")
@@ -184,14 +187,28 @@ class TrendsScreen(ModalScreen[None]):
             "volume": hourly(history.counts[offset:]),
             "negative": hourly(history.negatives[offset:]),
         }
-        for name, negative in (("usual", False), ("usual-negative", True)):
+        outside: dict[str, tuple[set[int], set[int]]] = {}
+        """Per metric: the hours above and below their usual band."""
+        for name, negative, actual in (
+            ("usual", False, series["volume"]),
+            ("usual-negative", True, series["negative"]),
+        ):
             means = []
+            above: set[int] = set()
+            below: set[int] = set()
             for hour in range(hours):
                 base = history.usual(
                     first + (hour + 1) * PER_HOUR, negative=negative, weeks=self.weeks
                 )
                 means.append(round(base.mean, 2) if base is not None else 0.0)
+                if base is not None and base.values:
+                    when = first // PER_HOUR + hour
+                    if actual[hour] > base.high:
+                        above.add(when)
+                    elif actual[hour] < base.low and when < end // PER_HOUR - 1:
+                        below.add(when)  # (the current hour is not over: not yet below)
             series[name] = means
+            outside[name] = (above, below)
         names = {
             "volume": "mentions",
             "negative": "negatives",
@@ -205,6 +222,7 @@ class TrendsScreen(ModalScreen[None]):
             shown = f"{total:.0f}" if isinstance(total, float) else f"{total}"
             label = f"{names[name]}: {shown} · peak {_number(peak)}"
             self.query_one(f"#{name}-{span}-label", Label).update(Text(label))
+        self.query_one(f"#band-{span}", Static).update(band_text(outside, weekday=span == "7d"))
         gaps = {h for h in history.gaps if first // PER_HOUR <= h < end // PER_HOUR}
         text = Text()
         if gaps:
@@ -275,6 +293,24 @@ class TrendsScreen(ModalScreen[None]):
             if windows == 0:
                 text.append(" · no earlier hour to compare with", "dim")
         self.query_one("#words", Static).update(text)
+
+
+def band_text(outside: dict[str, tuple[set[int], set[int]]], *, weekday: bool) -> Text:
+    """Which hours were above (or below) their usual band: more (fewer) than in every one of
+    the same hours the usual is the mean of. Reads without colour."""
+    text = Text()
+    for name, noun in (("usual-negative", "negatives"), ("usual", "mentions")):
+        above, below = outside.get(name, (set(), set()))
+        if text:
+            text.append(" · ")
+        if above:
+            text.append(f"{noun} above their usual band: ", "bold")
+            text.append(describe_gaps(above, weekday=weekday))
+        else:
+            text.append(f"{noun} never above their usual band")
+        if below:
+            text.append(f"; below it: {describe_gaps(below, weekday=weekday)}", "dim")
+    return text
 
 
 def _figure(base: bl.Baseline | None) -> str:

@@ -98,7 +98,9 @@ async def test_rules_read_only_what_could_fire_in_pages_and_the_cursor_passes_th
     neutral = await add(store, now - timedelta(minutes=4), 5, NEU)
     await store.set_operator_label(neutral[0], "negative")  # an operator's label counts
     await store.set_operator_label(negatives[0], "neutral")
-    loud = IncomingMention("m", "loud", "hello", "star", None, now, reach={"likes": 600, "reposts": 300})
+    loud = IncomingMention(
+        "m", "loud", "hello", "star", None, now, reach={"likes": 600, "reposts": 300}
+    )
     quiet = IncomingMention("m", "quiet", "hello", "nobody", None, now, reach={"followers": 3})
     loud_id, _ = await store.add_mentions([loud, quiet], [NEU, NEU])
     await add(store, now - timedelta(minutes=1), 4, NEU)  # the newest page holds no candidate

@@ -70,6 +70,7 @@ async def test_trends_show_the_seeded_counts_per_hour(db_path: Path) -> None:
         assert screen.sources == by_source
         gaps = str(screen.query_one("#gaps-24h", Static).render())
         assert "collector not running" in gaps and describe_gaps(missing, weekday=False) in gaps
+        assert str(screen.query_one("#band-24h", Static).render()) == ""  # no usual yet
         assert {"checkout", "outage"} <= {word for word, _, _ in screen.words}
         assert "outage 2" in str(screen.query_one("#words", Static).render())
         await burst(app, pilot, "escape", "j")
@@ -134,3 +135,4 @@ async def test_hours_outside_the_usual_band_are_named(db_path: Path) -> None:
     assert str(quiet) == (
         "negatives never above their usual band · mentions never above their usual band"
     )
+    assert str(band_text({}, weekday=False)) == ""  # no usual yet: no band to be outside of

@@ -188,7 +188,7 @@ class TrendsScreen(ModalScreen[None]):
             "negative": hourly(history.negatives[offset:]),
         }
         outside: dict[str, tuple[set[int], set[int]]] = {}
-        """Per metric: the hours above and below their usual band."""
+        """Per metric that has a usual band: the hours above and below it."""
         for name, negative, actual in (
             ("usual", False, series["volume"]),
             ("usual-negative", True, series["negative"]),
@@ -196,19 +196,22 @@ class TrendsScreen(ModalScreen[None]):
             means = []
             above: set[int] = set()
             below: set[int] = set()
+            banded = False
             for hour in range(hours):
                 base = history.usual(
                     first + (hour + 1) * PER_HOUR, negative=negative, weeks=self.weeks
                 )
                 means.append(round(base.mean, 2) if base is not None else 0.0)
                 if base is not None and base.values:
+                    banded = True
                     when = first // PER_HOUR + hour
                     if actual[hour] > base.high:
                         above.add(when)
                     elif actual[hour] < base.low and when < end // PER_HOUR - 1:
                         below.add(when)  # (the current hour is not over: not yet below)
             series[name] = means
-            outside[name] = (above, below)
+            if banded:
+                outside[name] = (above, below)
         names = {
             "volume": "mentions",
             "negative": "negatives",
@@ -300,7 +303,9 @@ def band_text(outside: dict[str, tuple[set[int], set[int]]], *, weekday: bool) -
     the same hours the usual is the mean of. Reads without colour."""
     text = Text()
     for name, noun in (("usual-negative", "negatives"), ("usual", "mentions")):
-        above, below = outside.get(name, (set(), set()))
+        if name not in outside:
+            continue  # no usual yet (the line below says so)
+        above, below = outside[name]
         if text:
             text.append(" · ")
         if above:

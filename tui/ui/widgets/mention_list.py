@@ -49,6 +49,8 @@ WINDOW = 600
 LINE_CACHE = 400
 """Drawn lines kept: a few screens' worth, at two cursor states."""
 CLOCK_WIDTH = 4
+_DIM = Style(dim=True)
+"""A handled row, on top of its own styles."""
 """The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 
 
@@ -170,6 +172,8 @@ class MentionList(Widget, can_focus=True):
         """Row id -> the edit count when it was last changed locally."""
         self.now: Callable[[], datetime] = utcnow
         """The clock ages and response clocks are drawn against (tests set a fixed one)."""
+        self._styles: dict[bool, dict[str, Style]] = {}
+        """Component styles by whether the list has focus (``_style``)."""
         self._lines: LRUCache[tuple[object, ...], tuple[Row, Strip]] = LRUCache(LINE_CACHE)
         """Drawn lines by the row (the very object: a changed row is a new one) and what else
         they show (``_render_row``)."""
@@ -426,7 +430,18 @@ class MentionList(Widget, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"mention-list--{name}", partial=True)
+        """A component style, as the CSS says while the list has focus or not (kept until
+        the styles change: Textual's own cache is emptied by every repaint)."""
+        styles = self._styles.setdefault(self.has_focus, {})
+        found = styles.get(name)
+        if found is None:
+            if name == "base":
+                found = self.rich_style
+            else:  # the cursor's style whole, the others only what they set
+                partial = name != "cursor"
+                found = self.get_component_rich_style(f"mention-list--{name}", partial=partial)
+            styles[name] = found
+        return found
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -439,7 +454,7 @@ class MentionList(Widget, can_focus=True):
                     else ("No mentions yet. They appear here as they arrive.")
                 )
                 return Strip([Segment(_cell(f" {text}", width), self._style("empty"))], width)
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
         row = self.rows[index]
         return self._render_row(row, width, selected=index == self.cursor)
 
@@ -469,6 +484,7 @@ class MentionList(Widget, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._lines.clear()  # a theme or CSS change restyles every line
 
     def _draw_row(self, row: Row, width: int, now: datetime, *, selected: bool) -> Strip:
@@ -510,12 +526,15 @@ class MentionList(Widget, can_focus=True):
         used = sum(s.cell_length for s in segments)
         if used < width:
             segments.append(Segment(_cell(first_line(row.text), width - used)))
-        strip = Strip(segments).crop_extend(0, width, None)
+        # Each segment in its final style at once: the widget's, then the cursor's (or the
+        # dimming of a handled row), then its own.
+        over = self._style("base")
         if selected:
-            strip = strip.apply_style(self.get_component_rich_style("mention-list--cursor"))
+            over += self._style("cursor")
         elif row.status == "done":
-            strip = strip.apply_style(Style(dim=True))
-        return strip.apply_style(self.rich_style)
+            over += _DIM
+        styled = [Segment(t, over + style if style else over) for t, style, _ in segments]
+        return Strip(styled).crop_extend(0, width, over)
 
     def shown(self) -> list[Row]:
         """The rows in the window (tests and the status line read this)."""

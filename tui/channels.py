@@ -146,22 +146,15 @@ async def send(
         else:
             raise _Problem(f"unknown channel kind {channel.kind!r}", permanent=True)
     except _Problem as problem:
-        text = one_line(f"{channel.name}: {scrub(problem.text)}")
+        text = one_line(f"{channel.name}: {scrub(problem.message)}")
         raise DeliveryFailed(
             text, permanent=problem.permanent, retry_after=problem.retry_after
         ) from None
 
 
-class _Problem(Exception):
-    """What went wrong, before the channel's name is put in front and secrets scrubbed out."""
-
-    def __init__(
-        self, text: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(text)
-        self.text = text
-        self.permanent = permanent
-        self.retry_after = retry_after
+class _Problem(DeliveryFailed):
+    """What went wrong, before the channel's name is put in front and secrets scrubbed out
+    (``send`` raises the named, scrubbed ``DeliveryFailed``; this never leaves it)."""
 
 
 # -- kinds ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from tui.ui.app import TriageApp
 from tui.ui.screens.trends import TrendsScreen, band_text, describe_gaps
 
 from .conftest import NEG, POS, burst, settle, wait_until
+
+
+def record_coverage(db_path: Path, hours: Iterable[int]) -> None:
+    """The collector's record of the hours it ran (what its lease heartbeat writes)."""
+    with sqlite3.connect(db_path) as conn:
+        conn.executemany(
+            "INSERT INTO coverage(source, hour, ok, failed) VALUES ('', ?, 1, 0)",
+            [(h,) for h in hours],
+        )
 
 
 async def test_trends_show_the_seeded_counts_per_hour(db_path: Path) -> None:
@@ -39,11 +49,9 @@ async def test_trends_show_the_seeded_counts_per_hour(db_path: Path) -> None:
     await store.close()
     # The collector ran from ten hours ago, except for two hours.
     missing = {hour_of(now) - 6, hour_of(now) - 5}
-    with sqlite3.connect(db_path) as conn:
-        conn.executemany(
-            "INSERT INTO coverage(source, hour, ok, failed) VALUES ('', ?, 1, 0)",
-            [(h,) for h in range(hour_of(now) - 10, hour_of(now) + 1) if h not in missing],
-        )
+    record_coverage(
+        db_path, [h for h in range(hour_of(now) - 10, hour_of(now) + 1) if h not in missing]
+    )
     app = TriageApp(Config(brand="Acme"), db_path, "tester", collect=False)
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(app, pilot)
@@ -112,11 +120,7 @@ async def test_hours_outside_the_usual_band_are_named(db_path: Path) -> None:
         [NEG] * len(seeded),
     )
     await store.close()
-    with sqlite3.connect(db_path) as conn:
-        conn.executemany(
-            "INSERT INTO coverage(source, hour, ok, failed) VALUES ('', ?, 1, 0)",
-            [(h,) for h in range(this_hour - 4 * 168 - 1, this_hour + 1)],
-        )
+    record_coverage(db_path, range(this_hour - 4 * 168 - 1, this_hour + 1))
     app = TriageApp(Config(brand="Acme"), db_path, "tester", collect=False)
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(app, pilot)

@@ -11,7 +11,7 @@ Times are ms since the epoch, periods half-open ``[start, end)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,14 @@ _PERIOD_EVENTS = (
     " FROM ops CROSS JOIN events e INDEXED BY events_by_at"
     " WHERE ops.name IS NOT NULL AND e.by = ops.name AND e.at >= ? AND e.at < ?"
 )
+
+
+def _nested(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, int]]:
+    """(outer, inner, n) rows as {outer: {inner: n}}."""
+    out: dict[str, dict[str, int]] = {}
+    for outer, inner, n in rows:
+        out.setdefault(outer, {})[inner] = int(n)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +77,7 @@ class ReportQueries(StoreBase):
             " GROUP BY source, label HAVING sum(n) > 0",
             (start_bucket, end_bucket),
         )
-        out: dict[str, dict[str, int]] = {}
-        for source, label, n in rows:
-            out.setdefault(source, {})[label] = int(n)
-        return out
+        return _nested(rows)
 
     async def counts_by_tag(self, start_bucket: int, end_bucket: int) -> dict[str, dict[str, int]]:
         """Like ``counts_by_source``, by tag (a mention counts once under each of its tags),
@@ -88,10 +93,7 @@ class ReportQueries(StoreBase):
             " GROUP BY c.tag, c.label HAVING sum(c.n) > 0",
             (start_bucket, end_bucket),
         )
-        out: dict[str, dict[str, int]] = {}
-        for tag, label, n in rows:
-            out.setdefault(tag, {})[label] = int(n)
-        return out
+        return _nested(rows)
 
     async def open_posted(self, start: int, end: int) -> int:
         """Mentions posted in the period whose status is still ``new``."""
@@ -153,10 +155,7 @@ class ReportQueries(StoreBase):
             " GROUP BY e.by, e.action",
             (start, end),
         )
-        out: dict[str, dict[str, int]] = {}
-        for by, action, n in rows:
-            out.setdefault(by, {})[action] = int(n)
-        return out
+        return _nested(rows)
 
     async def done_between(self, start: int, end: int) -> tuple[int, dict[str, int]]:
         """(distinct mentions marked done in the period, the same per operator)."""

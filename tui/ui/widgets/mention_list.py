@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
@@ -61,6 +61,15 @@ def _cell(text: str, width: int) -> str:
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
+
+
+class _Timely(NamedTuple):
+    """What a row's line shows that changes with the clock or with others' presence."""
+
+    age: str
+    clock: str
+    follow_up_due: bool
+    presence: str
 
 
 def _kept(shown: Row, read: Row | None) -> Row:
@@ -464,21 +473,18 @@ class MentionList(Widget, can_focus=True):
         now = self.now()
         answered = row.answered_at is not None or row.status == "done"
         others = self.presence.get(row.id)
-        key = (
-            row.id,
-            width,
-            selected,
-            selected and self.has_focus,  # the cursor's colours differ when blurred
+        timely = _Timely(
             age(row.created_at, now),
             clock(row.due_at, answered, now),
             row.follow_up_due is not None and row.follow_up_due <= now,
             presence_mark(others) if others else "",
-            self.app.theme,
         )
+        # The cursor's colours differ when the list is blurred.
+        key = (row.id, width, selected, selected and self.has_focus, timely, self.app.theme)
         found = self._lines.get(key)
         if found is not None and found[0] is row:  # rows are immutable: the same object
             return found[1]
-        strip = self._draw_row(row, width, now, selected=selected)
+        strip = self._draw_row(row, width, timely, selected=selected)
         self._lines[key] = (row, strip)
         return strip
 
@@ -487,7 +493,7 @@ class MentionList(Widget, can_focus=True):
         self._styles.clear()
         self._lines.clear()  # a theme or CSS change restyles every line
 
-    def _draw_row(self, row: Row, width: int, now: datetime, *, selected: bool) -> Strip:
+    def _draw_row(self, row: Row, width: int, timely: _Timely, *, selected: bool) -> Strip:
         label = row.effective_label
         sentiment = self._style(label)
         meta = self._style("meta")
@@ -498,27 +504,26 @@ class MentionList(Widget, can_focus=True):
         if row.deleted:
             status = "del"
         segments = [
-            Segment(_cell(age(row.created_at, now), 4) + " ", meta),
+            Segment(_cell(timely.age, 4) + " ", meta),
             Segment(mark(label, row.operator_label is not None) + " ", sentiment),
             Segment(_cell(one_line(row.source, field_chars), source_w) + " ", meta),
             Segment(_cell(one_line(row.author, field_chars), author_w) + " "),
             Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
         ]
-        answered = row.answered_at is not None or row.status == "done"
-        left = clock(row.due_at, answered, now)
-        late = left.startswith("!")
+        late = timely.clock.startswith("!")
         segments.append(
-            Segment(_cell(left, CLOCK_WIDTH) + " ", self._style("negative") if late else meta)
+            Segment(
+                _cell(timely.clock, CLOCK_WIDTH) + " ", self._style("negative") if late else meta
+            )
         )
-        others = self.presence.get(row.id)
-        if others:  # a mark and a short name: reads without color
-            shown = _cell(presence_mark(others), MARK_WIDTH) + " "
+        if timely.presence:  # a mark and a short name: reads without color
+            shown = _cell(timely.presence, MARK_WIDTH) + " "
             segments.append(Segment(shown, self._style("presence")))
         if row.assigned_to is not None:  # who holds it, compactly: "@sam"
             holder = "@" + one_line(row.assigned_to, field_chars)
             segments.append(Segment(_cell(holder, min(9, len(holder))) + " ", meta))
         if row.follow_up_due is not None:
-            due = row.follow_up_due <= now
+            due = timely.follow_up_due
             segments.append(Segment("‼ " if due else "◷ ", self._style("due") if due else meta))
         if row.tags:
             tags = " ".join(f"#{one_line(tag, field_chars)}" for tag in row.tags)

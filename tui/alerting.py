@@ -428,13 +428,13 @@ class Alerter:
         stored: list[int] = []
         cursor = await self.store.alert_cursor()
         upto = await self.store.max_id()
-        reach = [r.min_followers for r in self.config.on_call.rules if r.when == "reach"]
+        reach = [r.min_followers for r in pass_._of("reach")]
         while cursor < upto:
             # Only the mentions a rule could fire on are read; the cursor passes the rest.
             found = await self.store.alert_candidates(
                 cursor,
                 upto,
-                negative=any(r.when == "negative" for r in self.config.on_call.rules),
+                negative=bool(pass_._of("negative")),
                 min_reach=min(reach) if reach else None,
                 since=now - FRESH,
                 limit=BATCH,

@@ -557,6 +557,7 @@ def test_two_apps_as_two_unix_users_on_one_database(
         writer = start(team.writer)
         writer.wait_for("the app keeps crashing")
         outsider = start(team.outsider)  # reads while the writer's app has the database open
+        outsider.wait_for("read-only")  # the status line may land in a later frame than the rows
         screen = outsider.wait_for("the app keeps crashing")
         assert "read-only" in screen.splitlines()[0], screen
         assert "done" not in screen

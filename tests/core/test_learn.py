@@ -13,10 +13,14 @@ from tests.synthetic_labels import brand_slang, plain_sentiment
 from tui.core.learn import (
     FEATURES_VERSION,
     MIN_LABELS,
+    REGULARIZATION,
     Featurizer,
     LearnedModel,
     LearnedScorer,
     ModelFormatError,
+    _Design,
+    _prepare,
+    _Trainer,
     choose_biases,
     learn,
     train,
@@ -210,3 +214,20 @@ def test_class_shifts_trade_negative_recall_for_precision() -> None:
     assert -1.0 < b_neg < -0.2  # moves the neutrals back without losing the negatives
     unshifted = choose_biases([(1.0, 0.0, -1.0)] * 4, ["negative"] * 4)
     assert unshifted == (0.0, 0.0, 0.0)  # nothing to gain: the smallest shift wins
+
+
+def test_each_fold_is_fitted_from_scratch(scorer: Scorer) -> None:
+    # A fit warm-started from the previous fold's weights keeps what that fold learned of the
+    # texts now held out, and the cross-validated figures (which decide whether the model
+    # scores) look better than the model is. A fit must not depend on what was fitted before.
+    pairs = brand_slang()
+    design = _Design(_prepare(scorer, [t for t, _ in pairs], [label for _, label in pairs]))
+    half = len(design.scored) // 2
+    first, second = design.scored[:half], design.scored[half:]
+    trainer = _Trainer(design, REGULARIZATION)
+    trainer.fit(first)
+    after_another = trainer.fit(second)
+    fresh = _Trainer(design, REGULARIZATION).fit(second)
+    assert after_another.classes == fresh.classes
+    assert after_another.coef.tolist() == fresh.coef.tolist()
+    assert after_another.intercept.tolist() == fresh.intercept.tolist()

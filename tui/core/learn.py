@@ -13,9 +13,14 @@ macro-F1 on those labels beats the lexicon scorer's on the same labels (``Evalua
   trained on a few hundred labels starts from what the lexicon knows and learns the brand's
   own words on top. (The lexicon's complaint patterns as features were measured too: +0.004
   negative recall on airline complaints for a tenth of the scoring speed, so they are not.)
-* ``train`` fits a multinomial logistic regression (scikit-learn, L2, softened balanced class
-  weights) over those features. scikit-learn is only needed to train; scoring is plain Python
-  over the stored weights, about as fast as VADER itself.
+* ``train`` fits one logistic regression per class against the rest over those features,
+  each feature scaled by its naive Bayes log-count ratio for the class (NBSVM, Wang and
+  Manning 2012, with logistic loss; scikit-learn, L2, softened balanced class weights). On the
+  same held-out posts it beats a multinomial logistic regression over the same features by
+  0.01-0.02 macro-F1 on airline complaints and on the Apple tweets, at a higher negative
+  recall (and by 0.01 less on the SXSW tweets; BENCHMARKS.md). scikit-learn is only needed
+  to train; the ratios fold into the weights, so scoring is plain Python over the stored
+  weights, about as fast as VADER itself.
 * ``LearnedScorer`` scores with a model: the label is the most probable class, the compound is
   P(positive) - P(negative), and the reasons are the features that moved it most, each with its
   signed weight (positive pushes towards positive).
@@ -72,6 +77,8 @@ CLASS_WEIGHT_POWER = 0.5
 rare class is not ignored, and a common one (complaints, in most streams) keeps its recall."""
 TOLERANCE = 1e-3
 """The solver's stopping tolerance (1e-4 trains a third slower for no better figures)."""
+NB_SMOOTHING = 1.0
+"""Added to each feature's count in and outside a class before their ratio is taken."""
 MIN_COUNT = 2
 """A feature seen in fewer training texts than this is left out (it cannot generalize, and
 leaving it out keeps the model small)."""
@@ -537,49 +544,66 @@ class _Design:
         )
 
 
+class _Fit:
+    """One fitted model: per present class (in ``CLASSES`` order), the weight of each column
+    of the design and the intercept."""
+
+    def __init__(self, classes: list[str], coef: Any, intercept: Any) -> None:
+        self.classes = classes
+        self.coef = coef
+        self.intercept = intercept
+
+
 class _Trainer:
-    """Fits logistic regressions on subsets of a ``_Design``'s rows, each fit starting from
-    the last one's weights (the folds overlap, so each converges in fewer steps)."""
+    """Fits models on subsets of a ``_Design``'s rows: one logistic regression per class
+    against the rest, over the features scaled by their naive Bayes log-count ratios
+    (Wang and Manning's NBSVM, with logistic loss). The ratios fold into the weights, so the
+    stored model is linear in the features as a plain logistic regression is, and scores as
+    fast. Each fit starts from scratch: a fit warm-started from another fold's weights keeps
+    what that fold learned of the held-out texts and makes the cross-validated figures look
+    better than the model is."""
 
     def __init__(self, design: _Design, regularization: float) -> None:
         self.design = design
         self.regularization = regularization
-        self._estimator: Any = None
 
-    def fit(self, rows: Sequence[int]) -> tuple[Any, list[str]]:
-        """The fitted estimator and its classes (in ``CLASSES`` order); ``ValueError`` if the
-        rows hold fewer than two classes."""
+    def fit(self, rows: Sequence[int]) -> _Fit:
+        """The fitted model; ``ValueError`` if the rows hold fewer than two classes."""
         import numpy as np
         from sklearn.linear_model import LogisticRegression
         from threadpoolctl import threadpool_limits
 
-        labels = self.design.labels[np.asarray(rows, dtype=np.int64)]
+        picked = np.asarray(rows, dtype=np.int64)
+        labels = self.design.labels[picked]
         classes = sorted(set(labels.tolist()), key=CLASSES.index)
         if len(classes) < 2:
             raise ValueError("labels of at least two classes are needed to train")
         weights = _class_weights(labels.tolist())
-        estimator = self._estimator
-        if estimator is None or list(estimator.classes_) != classes:
-            estimator = LogisticRegression(
-                C=self.regularization, max_iter=1000, tol=TOLERANCE, warm_start=True
-            )
-        estimator.set_params(class_weight=weights)
+        sample_weight = np.asarray([weights[label] for label in labels.tolist()])
+        matrix = self.design.matrix[picked]
+        present = matrix.copy()
+        present.data[:] = 1.0
+        coefs, intercepts = [], []
         # One core: the solver's dense steps would otherwise start a BLAS thread per core,
         # which on a busy server is slower, not faster (measured: 0.16 s alone, 6 s against
         # other load).
         with threadpool_limits(limits=1):
-            estimator.fit(self.design.matrix[rows], labels)
-        self._estimator = estimator
-        return estimator, classes
+            for label in classes:
+                member = labels == label
+                ratio = _log_count_ratio(present, member)
+                estimator = LogisticRegression(C=self.regularization, max_iter=1000, tol=TOLERANCE)
+                estimator.fit(matrix.multiply(ratio).tocsr(), member, sample_weight=sample_weight)
+                coefs.append(estimator.coef_[0] * ratio)
+                intercepts.append(estimator.intercept_[0])
+        return _Fit(classes, np.vstack(coefs), np.asarray(intercepts))
 
-    def totals(self, estimator: Any, classes: Sequence[str], rows: Sequence[int]) -> list[Totals]:
+    def totals(self, fit: _Fit, rows: Sequence[int]) -> list[Totals]:
         """Class scores of ``rows`` in ``CLASSES`` order (a class the fit lacked never wins)."""
-        scores = estimator.decision_function(self.design.matrix[rows])
-        if len(classes) == 2:
-            scores = [(-v / 2, v / 2) for v in scores.tolist()]
-        else:
-            scores = scores.tolist()
-        slots = [classes.index(c) if c in classes else None for c in CLASSES]
+        import numpy as np
+
+        matrix = self.design.matrix[np.asarray(rows, dtype=np.int64)]
+        scores = (matrix @ fit.coef.T + fit.intercept).tolist()
+        slots = [fit.classes.index(c) if c in fit.classes else None for c in CLASSES]
         out: list[Totals] = []
         for row in scores:
             neg, neu, pos = (row[k] if k is not None else _NEVER for k in slots)
@@ -590,13 +614,8 @@ class _Trainer:
         """A model fitted on ``rows``, as data."""
         import numpy as np
 
-        estimator, classes = self.fit(rows)
-        coef, intercept = estimator.coef_, estimator.intercept_
-        if len(classes) == 2:
-            # The binary case has one row: weight w for the second class, -w/2 .. +w/2 around it.
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        columns = coef.T
+        fit = self.fit(rows)
+        columns = fit.coef.T
         kept = np.abs(columns).max(axis=1) >= 1e-4  # a feature with no weight is left out
         rows_of = columns.tolist()
         weights = {
@@ -605,13 +624,26 @@ class _Trainer:
             if kept[column]
         }
         return LearnedModel(
-            classes=tuple(classes),
-            intercept=tuple(float(v) for v in intercept),
+            classes=tuple(fit.classes),
+            intercept=tuple(float(v) for v in fit.intercept),
             weights=weights,
             lexicon_positive=tuple(rows_of[0]),
             lexicon_negative=tuple(rows_of[1]),
             labels=len(rows),
         )
+
+
+def _log_count_ratio(present: Any, member: Any) -> Any:
+    """Per column, log of how much likelier the feature is in the class than outside it
+    (add-one smoothed, each side normalized); the two lexicon columns keep ratio 1, as they
+    are values, not counts."""
+    import numpy as np
+
+    inside = NB_SMOOTHING + np.asarray(present[member].sum(axis=0)).ravel()
+    outside = NB_SMOOTHING + np.asarray(present[~member].sum(axis=0)).ravel()
+    ratio = np.log((inside / inside.sum()) / (outside / outside.sum()))
+    ratio[:2] = 1.0
+    return ratio
 
 
 def _class_weights(labels: Sequence[str]) -> dict[str, float]:
@@ -679,12 +711,12 @@ def _cross_validated(
         inside = set(held_out)
         rows = [i for i in design.scored if i not in inside]
         try:
-            estimator, classes = trainer.fit(rows)
+            fit = trainer.fit(rows)
         except ValueError:
             continue  # this fold cannot be judged: it predicts nothing (all wrong)
         judged = [i for i in held_out if i in scored]
         if judged:
-            for i, totals in zip(judged, trainer.totals(estimator, classes, judged), strict=True):
+            for i, totals in zip(judged, trainer.totals(fit, judged), strict=True):
                 predicted[i] = totals
     return predicted, parts
 
@@ -702,9 +734,12 @@ def _labels(scores: Sequence[Totals | None], biases: Totals = (0.0, 0.0, 0.0)) -
 
 BIAS_GRID = tuple(round(-1.5 + 0.1 * i, 1) for i in range(31))
 """Shifts tried for the negative and the positive class score (neutral stays at 0)."""
-NEGATIVE_PRECISION_FLOOR = 0.88
+NEGATIVE_PRECISION_FLOOR = 0.89
 """Class shifts keep the held-out negative precision at or above this when that costs little
-macro-F1 (``BIAS_TOLERANCE``): a team acts on negatives, so they should be right."""
+macro-F1 (``BIAS_TOLERANCE``): a team acts on negatives, so they should be right. It is a
+point above the 0.88 aimed at, because shifts chosen on the held-out folds lose about that
+much on posts the model has not seen (a floor of 0.88 gave 0.869 on unseen airline
+complaints, 0.89 gives 0.879; six draws of 2,000 labels)."""
 BIAS_TOLERANCE = 0.01
 
 
@@ -727,8 +762,8 @@ def choose_biases(scores: Sequence[Totals | None], labels: Sequence[str]) -> Tot
     # For one negative shift, every positive shift at once: rows are positive shifts.
     shifted_pos = logits[None, :, 2] + grid[:, None]
     offsets = np.arange(len(grid))[:, None] * 3
-    best: tuple[float, float, float, float] | None = None
-    best_floor: tuple[float, float, float, float] | None = None
+    # (macro-F1, negative precision, smaller shifts first, the two shifts)
+    candidates: list[tuple[float, float, float, float, float]] = []
     for b_neg in BIAS_GRID:
         shifted_neg = logits[None, :, 0] + b_neg
         predicted = np.where(
@@ -742,18 +777,16 @@ def choose_biases(scores: Sequence[Totals | None], labels: Sequence[str]) -> Tot
         macro = (2 * right / np.maximum(said + actual, 1)).mean(axis=1)
         precision = np.where(said[:, 0] > 0, right[:, 0] / np.maximum(said[:, 0], 1), 0.0)
         for k, b_pos in enumerate(BIAS_GRID):
-            candidate = (float(macro[k]), -abs(b_neg) - abs(b_pos), b_neg, b_pos)
-            if best is None or candidate > best:
-                best = candidate
-            if precision[k] >= NEGATIVE_PRECISION_FLOOR and (
-                best_floor is None or candidate > best_floor
-            ):
-                best_floor = candidate
-    assert best is not None
-    chosen = best
-    if best_floor is not None and best_floor[0] >= best[0] - BIAS_TOLERANCE:
-        chosen = best_floor
-    return (chosen[2], 0.0, chosen[3])
+            small = -abs(b_neg) - abs(b_pos)
+            candidates.append((float(macro[k]), float(precision[k]), small, b_neg, b_pos))
+    best = max(candidates, key=lambda c: (c[0], c[2]))[0]
+    affordable = [c for c in candidates if c[0] >= best - BIAS_TOLERANCE]
+    precise = [c for c in affordable if c[1] >= NEGATIVE_PRECISION_FLOOR]
+    if precise:  # the best macro-F1 that keeps the floor
+        chosen = max(precise, key=lambda c: (c[0], c[2]))
+    else:  # the floor costs too much (or no shift reaches it): the best macro-F1
+        chosen = max(candidates, key=lambda c: (c[0], c[2]))
+    return (chosen[3], 0.0, chosen[4])
 
 
 def _judge(

@@ -69,3 +69,62 @@ async def test_lines_follow_the_row_the_clock_the_cursor_and_focus(db_path: Path
         await wait_until(lambda: " ▼ neg* " in screen_line(app, second)[0], pilot)
         assert next(r for r in mentions.rows if r.id == first) is kept
     await store.close()
+
+
+async def test_a_load_reads_one_screenful_first_then_the_rest_of_the_page(
+    make_app, db_path: Path
+) -> None:
+    # A search (any load) reads what fills the view, so it is drawn before the rows below
+    # the view are read; the rest of the page follows, and keys typed in the same burst act
+    # on the whole page, as if the load had read it at once.
+    from tui.core.model import Filter
+    from tui.ui.widgets.mention_list import PAGE
+
+    rows = [("reddit", f"user{n}", f"post {n} parcel", NEG, None) for n in range(250)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        mentions = app.mentions
+        store_page = mentions.source.page_before
+        asked: list[tuple[int | None, int, int]] = []  # (before id, limit, rows held then)
+
+        async def page_before(filt, before_id, limit):  # type: ignore[no-untyped-def]
+            asked.append((before_id, limit, len(mentions.rows)))
+            return await store_page(filt, before_id, limit)
+
+        mentions.source.page_before = page_before  # type: ignore[method-assign]
+        app._apply_filter(Filter(search="parcel"))
+        await settle(app, pilot)
+        height = mentions.size.height
+        assert asked[0][:2] == (None, height + 1)
+        newest = await store_page(Filter(search="parcel"), None, PAGE)
+        assert [r.id for r in mentions.rows] == [r.id for r in newest]
+        assert asked[1] == (newest[height].id, PAGE - height - 1, height + 1)
+        assert not mentions.at_oldest and mentions.cursor == 0
+
+        # The search and keys in one burst: the keys queued behind the load read on from
+        # the screenful, and the rest of the page is not read twice.
+        asked.clear()
+        app._apply_filter(Filter(search="post"))
+        await pilot.press(*["j"] * 3)
+        await settle(app, pilot)
+        ids = [r.id for r in mentions.rows]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids) >= PAGE
+        assert mentions.current is not None and mentions.current.id == ids[3]
+        assert len({before for before, _, _ in asked}) == len(asked)  # no page read twice
+
+
+def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
+    from rich.cells import cell_len
+
+    from tui.ui.widgets.mention_list import _cell
+
+    texts = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y", "tab\there"]
+    for text in texts:
+        for width in range(1, 14):
+            cut = _cell(text, width)
+            assert cell_len(cut) == width, (text, width, cut)
+            if cell_len(text) <= width:
+                assert cut.rstrip(" ") == text.rstrip(" ")  # padded, never cut
+            else:
+                assert cut.endswith("…") or cut.endswith("… ")  # cut, and says so

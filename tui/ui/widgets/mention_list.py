@@ -5,17 +5,21 @@ reads the next page when the cursor comes within ``MARGIN`` rows of the window's
 drops rows far from the cursor. Only the visible lines are rendered (the Line API), so the
 cost of a keypress does not depend on how many mentions are stored.
 
-All state changes happen in this widget's own message handlers (key actions and the
-``DataChanged`` message), so a refresh from the store never interleaves with a cursor move.
+Key actions run in the app's task, messages (``Load``, ``DataChanged`` ...) in this widget's.
+Every change of the window that reads the store holds one lock (``_exclusive``), so a refresh,
+a load and a cursor move never interleave at an ``await``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -49,15 +53,17 @@ WINDOW = 600
 LINE_CACHE = 400
 """Drawn lines kept: a few screens' worth, at two cursor states."""
 CLOCK_WIDTH = 4
+"""The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 _DIM = Style(dim=True)
 """A handled row, on top of its own styles."""
-"""The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 
 
 def _cell(text: str, width: int) -> str:
     """``text`` cut or padded to exactly ``width`` cells."""
-    from rich.cells import cell_len, set_cell_size
-
+    if text.isascii() and text.isprintable():  # one cell per character: most fields
+        if len(text) > width:
+            return text[: width - 1] + "…" if width > 0 else ""
+        return text + " " * (width - len(text))
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
@@ -70,6 +76,22 @@ class _Timely(NamedTuple):
     clock: str
     follow_up_due: bool
     presence: str
+
+
+_R = TypeVar("_R")
+
+
+def _exclusive(
+    method: Callable[..., Awaitable[_R]],
+) -> Callable[..., Awaitable[_R]]:
+    """``method`` run holding the list's window lock."""
+
+    @functools.wraps(method)  # Textual reads the signature to decide what to pass
+    async def holding(self: MentionList, *args: Any, **kwargs: Any) -> _R:
+        async with self._window_lock:
+            return await method(self, *args, **kwargs)
+
+    return holding
 
 
 def _kept(shown: Row, read: Row | None) -> Row:
@@ -136,6 +158,14 @@ class MentionList(Widget, can_focus=True):
         filter: Filter | None = None
 
     @dataclass
+    class ReadRest(Message):
+        """Read the rest of the first page of ``filter`` after the row ``last_id``: a load
+        reads a screenful, so it is drawn before the rows below the view are read."""
+
+        filter: Filter
+        last_id: int
+
+    @dataclass
     class Show(Message):
         """Select the mention ``mention_id``: in the window if it is there, else the window
         around it (in the current filter, or all mentions when the filter leaves it out)."""
@@ -181,8 +211,12 @@ class MentionList(Widget, can_focus=True):
         """Row id -> the edit count when it was last changed locally."""
         self.now: Callable[[], datetime] = utcnow
         """The clock ages and response clocks are drawn against (tests set a fixed one)."""
+        self._window_lock = asyncio.Lock()
+        """Held by every change of the window that reads the store (``_exclusive``)."""
         self._styles: dict[bool, dict[str, Style]] = {}
         """Component styles by whether the list has focus (``_style``)."""
+        self._combined: dict[tuple[Style, Style], Style] = {}
+        """A segment's style over the line's (widget, cursor or dimmed), added once."""
         self._lines: LRUCache[tuple[object, ...], tuple[Row, Strip]] = LRUCache(LINE_CACHE)
         """Drawn lines by the row (the very object: a changed row is a new one) and what else
         they show (``_render_row``)."""
@@ -207,22 +241,52 @@ class MentionList(Widget, can_focus=True):
     def current(self) -> Row | None:
         return self.rows[self.cursor] if self.rows else None
 
+    @_exclusive
     async def load(self, filt: Filter | None = None) -> None:
         """Show the newest rows matching ``filt`` (or the current filter), cursor at the top."""
+        await self._load(filt)
+
+    async def _load(self, filt: Filter | None = None) -> None:
         if filt is not None:
             self.filter = filt
         started = self._edits
-        rows = self._keep_edits(await self.source.page_before(self.filter, None, PAGE), started)
+        screenful = min(PAGE, max(1, self.size.height) + 1)
+        rows = self._keep_edits(
+            await self.source.page_before(self.filter, None, screenful), started
+        )
         self.rows, self.cursor, self.top = rows, 0, 0
-        self.at_newest, self.at_oldest = True, len(rows) < PAGE
+        self.at_newest, self.at_oldest = True, len(rows) < screenful
         self.seen_id = rows[0].id if rows else 0
         self.new_count = 0
         self._highlighted = None  # the status line shows the filter: always announce
         self._changed()
+        if not self.at_oldest and len(rows) < PAGE:
+            # The rest of the page once the screen has been drawn.
+            self.call_after_refresh(self.post_message, self.ReadRest(self.filter, rows[-1].id))
 
     async def on_mention_list_load(self, message: Load) -> None:
         await self.load(message.filter)
 
+    @_exclusive
+    async def on_mention_list_read_rest(self, message: ReadRest) -> None:
+        if (
+            self.filter != message.filter
+            or self.at_oldest
+            or not self.rows
+            or self.rows[-1].id != message.last_id
+            or len(self.rows) >= PAGE
+        ):
+            return  # another load, a move or a refresh read on already
+        started = self._edits
+        wanted = PAGE - len(self.rows)
+        older = await self.source.page_before(self.filter, message.last_id, wanted)
+        first_new = len(self.rows)
+        self.rows.extend(self._keep_edits(older, started))
+        self.at_oldest = len(older) < wanted
+        if first_new < self.top + self.size.height:  # the view had room for some of them
+            self._changed()
+
+    @_exclusive
     async def show_mention(self, mention_id: int) -> bool:
         """Select ``mention_id``: move to it if it is in the window, else load the window
         around it, in the current filter if that includes it, else in all mentions. False
@@ -301,10 +365,11 @@ class MentionList(Widget, can_focus=True):
             del self.rows[keep:]
             self.at_oldest = False
 
+    @_exclusive
     async def on_mention_list_data_changed(self, message: DataChanged) -> None:
         """Re-read the window's rows; show new arrivals if at the top, else count them."""
         if not self.rows:
-            await self.load()
+            await self._load()
             return
         started = self._edits
         fresh = await self.source.rows([row.id for row in self.rows])
@@ -374,25 +439,31 @@ class MentionList(Widget, can_focus=True):
         elif self.cursor >= self.top + height:
             self.top = self.cursor - height + 1
 
+    @_exclusive
     async def action_cursor_down(self) -> None:
         await self._move_to(self.cursor + 1)
 
+    @_exclusive
     async def action_cursor_up(self) -> None:
         await self._move_to(self.cursor - 1)
 
+    @_exclusive
     async def action_page_down(self) -> None:
         height = max(1, self.size.height)
         self.top += height
         await self._move_to(self.cursor + height)
 
+    @_exclusive
     async def action_page_up(self) -> None:
         height = max(1, self.size.height)
         self.top = max(0, self.top - height)
         await self._move_to(self.cursor - height)
 
+    @_exclusive
     async def action_first(self) -> None:
-        await self.load()
+        await self._load()
 
+    @_exclusive
     async def action_last(self) -> None:
         rows = await self.source.page_after(self.filter, None, PAGE)
         self.rows = rows
@@ -403,14 +474,17 @@ class MentionList(Widget, can_focus=True):
             self.new_count = 0
         self._changed()
 
+    @_exclusive
     async def on_click(self, event: events.Click) -> None:
         index = self.top + event.y
         if 0 <= index < len(self.rows):
             await self._move_to(index)
 
+    @_exclusive
     async def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         await self._move_to(self.cursor + 3)
 
+    @_exclusive
     async def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         await self._move_to(self.cursor - 3)
 
@@ -491,6 +565,7 @@ class MentionList(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._combined.clear()
         self._lines.clear()  # a theme or CSS change restyles every line
 
     def _draw_row(self, row: Row, width: int, timely: _Timely, *, selected: bool) -> Strip:
@@ -538,7 +613,19 @@ class MentionList(Widget, can_focus=True):
             over += self._style("cursor")
         elif row.status == "done":
             over += _DIM
-        styled = [Segment(t, over + style if style else over) for t, style, _ in segments]
+        combined = self._combined
+        styled = []
+        for text, style, _ in segments:
+            if style is None:
+                styled.append(Segment(text, over))
+                continue
+            pair = (over, style)
+            both = combined.get(pair)
+            if both is None:
+                both = combined[pair] = over + style
+            styled.append(Segment(text, both))
+        if used < width:  # the text was cut or padded to the exact width
+            return Strip(styled, width)
         return Strip(styled).crop_extend(0, width, over)
 
     def shown(self) -> list[Row]:

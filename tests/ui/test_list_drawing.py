@@ -128,3 +128,44 @@ def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
                 assert cut.rstrip(" ") == text.rstrip(" ")  # padded, never cut
             else:
                 assert cut.endswith("…") or cut.endswith("… ")  # cut, and says so
+
+
+async def test_a_refresh_gives_way_to_a_load_queued_behind_it(make_app, db_path: Path) -> None:
+    # Each commit by another process re-reads the list's window (several reads at a million
+    # rows); a search typed meanwhile reads everything again, so the refresh stops short.
+    from tui.core.model import Filter
+    from tui.ui.widgets.mention_list import MentionList
+
+    rows = [("reddit", f"user{n}", f"post {n} parcel", NEG, None) for n in range(150)]
+    app = await make_app(rows=rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        mentions = app.mentions
+        source = mentions.source
+        calls: list[str] = []
+        reads = {name: getattr(source, name) for name in ("rows", "page_after", "count_newer")}
+
+        def counted(name):  # type: ignore[no-untyped-def]
+            async def read(*args, **kwargs):  # type: ignore[no-untyped-def]
+                calls.append(name)
+                if name == "rows" and calls.count("rows") == 1:
+                    app._apply_filter(Filter(search="user7"))  # typed while it reads
+                return await reads[name](*args, **kwargs)
+
+            return read
+
+        for name in reads:
+            setattr(source, name, counted(name))
+        mentions.post_message(MentionList.DataChanged())
+        await settle(app, pilot)
+        assert calls == ["rows"]  # the refresh stopped after its first read
+        assert mentions.filter.search == "user7"
+        assert all("user7" in r.author for r in mentions.rows) and len(mentions.rows) == 11
+
+        calls.clear()
+        mentions.post_message(MentionList.DataChanged())  # queued ahead of the load
+        app._apply_filter(Filter(search="user8"))
+        await settle(app, pilot)
+        assert calls == []  # it never read
+        assert len(mentions.rows) == 11 and mentions.rows[0].author == "user89"
+        assert mentions._loads_queued == 0

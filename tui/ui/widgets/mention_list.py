@@ -213,6 +213,8 @@ class MentionList(Widget, can_focus=True):
         """The clock ages and response clocks are drawn against (tests set a fixed one)."""
         self._window_lock = asyncio.Lock()
         """Held by every change of the window that reads the store (``_exclusive``)."""
+        self._loads_queued = 0
+        """``Load`` messages posted and not yet handled: a refresh gives way to them."""
         self._styles: dict[bool, dict[str, Style]] = {}
         """Component styles by whether the list has focus (``_style``)."""
         self._combined: dict[tuple[Style, Style], Style] = {}
@@ -264,7 +266,14 @@ class MentionList(Widget, can_focus=True):
             # The rest of the page once the screen has been drawn.
             self.call_after_refresh(self.post_message, self.ReadRest(self.filter, rows[-1].id))
 
+    def post_message(self, message: Message) -> bool:
+        posted = super().post_message(message)
+        if posted and isinstance(message, MentionList.Load):
+            self._loads_queued += 1
+        return posted
+
     async def on_mention_list_load(self, message: Load) -> None:
+        self._loads_queued = max(0, self._loads_queued - 1)
         await self.load(message.filter)
 
     @_exclusive
@@ -368,17 +377,26 @@ class MentionList(Widget, can_focus=True):
     @_exclusive
     async def on_mention_list_data_changed(self, message: DataChanged) -> None:
         """Re-read the window's rows; show new arrivals if at the top, else count them."""
+        # A load waiting behind this refresh reads everything again: give way to it, also
+        # between the refresh's reads (at a million rows a refresh takes several of them).
+        if self._loads_queued:
+            return
         if not self.rows:
             await self._load()
             return
         started = self._edits
         fresh = await self.source.rows([row.id for row in self.rows])
+        if self._loads_queued:
+            return
         # Rows that no longer match the filter (e.g. handled while showing "new") stay until
         # the next load, so the cursor never jumps under the operator.
         # A row read again unchanged stays the same object: its drawn line is reused.
         self.rows = self._keep_edits([_kept(row, fresh.get(row.id)) for row in self.rows], started)
         if self.at_newest:
             newer = await self.source.page_after(self.filter, self.rows[0].id, PAGE)
+            if self._loads_queued:
+                self._changed()  # the rows read again are shown until the load is
+                return
             if newer and self.top == 0 and len(newer) < PAGE:
                 # The view stays at the top, showing what arrived; the cursor stays on its
                 # mention (the detail pane keeps showing it) even if that is now below the

@@ -121,6 +121,7 @@ def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
 
     texts = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y", "tab\there"]
     for text in texts:
+        assert _cell(text, 0) == ""
         for width in range(1, 14):
             cut = _cell(text, width)
             assert cell_len(cut) == width, (text, width, cut)

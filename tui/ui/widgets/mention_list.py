@@ -60,9 +60,11 @@ _DIM = Style(dim=True)
 
 def _cell(text: str, width: int) -> str:
     """``text`` cut or padded to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
     if text.isascii() and text.isprintable():  # one cell per character: most fields
         if len(text) > width:
-            return text[: width - 1] + "…" if width > 0 else ""
+            return text[: width - 1] + "…"
         return text + " " * (width - len(text))
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
@@ -252,7 +254,9 @@ class MentionList(Widget, can_focus=True):
         if filt is not None:
             self.filter = filt
         started = self._edits
-        screenful = min(PAGE, max(1, self.size.height) + 1)
+        # Before the first layout the height is unknown (0): the whole page, in one read.
+        height = self.size.height
+        screenful = min(PAGE, height + 1) if height else PAGE
         rows = self._keep_edits(
             await self.source.page_before(self.filter, None, screenful), started
         )

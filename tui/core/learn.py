@@ -544,14 +544,14 @@ class _Design:
         )
 
 
+@dataclass(frozen=True, slots=True)
 class _Fit:
     """One fitted model: per present class (in ``CLASSES`` order), the weight of each column
     of the design and the intercept."""
 
-    def __init__(self, classes: list[str], coef: Any, intercept: Any) -> None:
-        self.classes = classes
-        self.coef = coef
-        self.intercept = intercept
+    classes: list[str]
+    coef: Any
+    intercept: Any
 
 
 class _Trainer:
@@ -779,13 +779,19 @@ def choose_biases(scores: Sequence[Totals | None], labels: Sequence[str]) -> Tot
         for k, b_pos in enumerate(BIAS_GRID):
             small = -abs(b_neg) - abs(b_pos)
             candidates.append((float(macro[k]), float(precision[k]), small, b_neg, b_pos))
-    best = max(candidates, key=lambda c: (c[0], c[2]))[0]
-    affordable = [c for c in candidates if c[0] >= best - BIAS_TOLERANCE]
-    precise = [c for c in affordable if c[1] >= NEGATIVE_PRECISION_FLOOR]
-    if precise:  # the best macro-F1 that keeps the floor
-        chosen = max(precise, key=lambda c: (c[0], c[2]))
-    else:  # the floor costs too much (or no shift reaches it): the best macro-F1
-        chosen = max(candidates, key=lambda c: (c[0], c[2]))
+
+    def by_macro(candidate: tuple[float, float, float, float, float]) -> tuple[float, float]:
+        return candidate[0], candidate[2]
+
+    best = max(candidates, key=by_macro)
+    precise = [
+        c
+        for c in candidates
+        if c[1] >= NEGATIVE_PRECISION_FLOOR and c[0] >= best[0] - BIAS_TOLERANCE
+    ]
+    # The best macro-F1 that keeps the floor; when the floor costs too much (or no shift
+    # reaches it), the best macro-F1.
+    chosen = max(precise, key=by_macro) if precise else best
     return (chosen[3], 0.0, chosen[4])
 
 

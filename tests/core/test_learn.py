@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from tui.core.learn import (
     LearnedScorer,
     ModelFormatError,
     _Design,
+    _folds,
     _prepare,
     _Trainer,
     choose_biases,
@@ -231,3 +233,56 @@ def test_each_fold_is_fitted_from_scratch(scorer: Scorer) -> None:
     assert after_another.classes == fresh.classes
     assert after_another.coef.tolist() == fresh.coef.tolist()
     assert after_another.intercept.tolist() == fresh.intercept.tolist()
+
+
+def _columns(model: LearnedModel) -> dict[str, tuple[float, ...]]:
+    return {
+        **model.weights,
+        "(lexicon +)": model.lexicon_positive,
+        "(lexicon -)": model.lexicon_negative,
+    }
+
+
+def _fit_columns(design: _Design, coef: Any) -> dict[str, tuple[float, ...]]:
+    rows = coef.T.tolist()
+    named = {name: tuple(rows[column]) for name, column in design.vocabulary.items()}
+    return {**named, "(lexicon +)": tuple(rows[0]), "(lexicon -)": tuple(rows[1])}
+
+
+def _same(model: LearnedModel, expected: dict[str, tuple[float, ...]]) -> bool:
+    found = _columns(model)
+    kept = {name for name, values in expected.items() if max(map(abs, values)) >= 1e-4}
+    return set(found) == kept and all(
+        found[name] == pytest.approx(expected[name], abs=1e-9) for name in kept
+    )
+
+
+def test_the_model_is_the_mean_of_the_fold_models(scorer: Scorer) -> None:
+    # The class shifts are chosen on the fold models' held-out scores, so the model they are
+    # added to is the mean of those models, not a sixth fit on every label (more confident
+    # than any of them, which the shifts were not chosen for).
+    pairs = brand_slang()
+    texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+    model, _ = learn(scorer, texts, labels, folds=4, seed=5)
+    design = _Design(_prepare(scorer, texts, labels))
+    trainer = _Trainer(design, REGULARIZATION)
+    fits = []
+    for held_out in _folds(labels, 4, 5):
+        inside = set(held_out)
+        fits.append(trainer.fit([i for i in design.scored if i not in inside]))
+    mean = sum(fit.coef for fit in fits) / len(fits)
+    assert _same(model, _fit_columns(design, mean))
+    assert not _same(model, _fit_columns(design, trainer.fit(design.scored).coef))
+
+
+def test_a_class_some_fold_lacks_gets_the_model_fitted_on_every_label(scorer: Scorer) -> None:
+    # One positive label: the folds trained without it have two classes, the others three,
+    # and their mean would be no model of the three; the model is fitted on every label.
+    pairs = [(t, label) for t, label in brand_slang() if label != "positive"]
+    pairs.append(("the parcel came flimpy today", "positive"))
+    texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+    model, _ = learn(scorer, texts, labels, folds=4, seed=5)
+    assert model.classes == ("negative", "neutral", "positive")
+    design = _Design(_prepare(scorer, texts, labels))
+    whole = _Trainer(design, REGULARIZATION).fit(design.scored)
+    assert _same(model, _fit_columns(design, whole.coef))

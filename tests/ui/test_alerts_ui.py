@@ -165,3 +165,28 @@ async def test_acknowledging_is_refused_when_read_only(db_path: Path) -> None:
         assert isinstance(screen, AlertsScreen)
         assert screen.rows()[0][2] == ""
     assert db_rows(db_path, "SELECT acked_at FROM alerts") == [(None,)]
+
+
+async def test_the_filter_shows_beside_open_alerts_at_80_columns(make_app, db_path: Path) -> None:
+    # A filtered list read as the whole stream hides negatives: the filter comes right after
+    # the alerts, before the counts, and a long search is cut so that the counts still show.
+    app = await make_app()
+    await add(db_path, alert("a1", "One"), alert("a2", "Two"), alert("a3", "Three"))
+
+    def shown() -> str:
+        status = app.query_one("#status")
+        (strip,) = status.render_lines(Region(0, 0, status.size.width, 1))
+        return strip.text  # what the terminal shows, cut at 80 columns
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await wait_until(lambda: "3 alerts" in shown() and "open neg" in shown(), pilot)
+        await burst(app, pilot, "slash", *"refund", "enter")
+        await wait_until(lambda: "only search:refund" in shown(), pilot)
+        assert shown().startswith(" ! 3 alerts (!) │ only search:refund │ ▼ 2 open neg")
+        await burst(app, pilot, "escape", "slash", *"a very long search nobody could match")
+        await burst(app, pilot, "enter")
+        await wait_until(lambda: "only search:a very" in shown(), pilot)
+        line = shown()
+        assert line.startswith(" ! 3 alerts (!) │ only search:a very long searc… │ ▼ 2 open neg")
+        assert len(line) == 80

@@ -69,6 +69,9 @@ HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
 """Heartbeats that fail in a row before the operator is told presence is not shared."""
 WIDE_COLUMNS = 140
 """From this width on, the detail pane sits beside the list."""
+FILTER_CELLS = 30
+"""The most of the status line the list's filter takes, so that the counts after it still
+show at 80 columns (the search box shows a search whole, the filter dialog the rest)."""
 AGE_SECONDS = 15.0
 """How often the ages on screen (the detail pane's, the list's) are redrawn against the clock."""
 HEARTBEAT_SECONDS = 2.5
@@ -549,14 +552,22 @@ class TriageApp(OrderedKeysApp[None]):
 
     def _render_status(self) -> None:
         """One row, most important first, so a narrow terminal cuts the least useful part:
-        open negatives, due follow-ups, new and total counts, arrivals above the view, where
-        the selection went, the filter, the collector holder, and last the brand."""
+        open alerts, the filter the list is under (cut to ``FILTER_CELLS``: an operator who
+        forgot it would read a filtered list as the whole stream), open negatives, due
+        follow-ups, new and total counts, arrivals above the view, where the selection went,
+        the collector holder, and last the brand."""
         status = Text(no_wrap=True, overflow="ellipsis")
         if self.read_only:  # first, so a narrow terminal never cuts it
             status.append(" read-only │", "bold reverse")
         if self.alerts_open:
             noun = "alert" if self.alerts_open == 1 else "alerts"
             status.append(f" ! {self.alerts_open:,} {noun} (!) │", "bold reverse")
+        mentions = self.mentions
+        if mentions.filter.active:
+            # Made single-line (a search is typed text) and cut in cells, not characters.
+            shown = Text(f"only {one_line(mentions.filter.describe())}", "bold italic")
+            shown.truncate(FILTER_CELLS, overflow="ellipsis")
+            status.append(" ").append_text(shown).append(" │")
         counts = self.counts
         if counts is not None:
             status.append(f" ▼ {counts.negative_open:,} open neg", "bold")
@@ -565,7 +576,6 @@ class TriageApp(OrderedKeysApp[None]):
             status.append(f" · {counts.total:,} total")
             if self.overdue is not None:  # open mentions past their response due time
                 status.append(f" · {self.overdue:,} overdue", "bold" if self.overdue else "")
-        mentions = self.mentions
         if mentions.new_count:
             status.append(f" │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
         offscreen = mentions.offscreen
@@ -573,8 +583,6 @@ class TriageApp(OrderedKeysApp[None]):
             where = f"↓ {offscreen:,} below" if offscreen > 0 else f"↑ {-offscreen:,} above"
             status.append(f" │ selected: {where} the view", "bold")
         # Every name here is made single-line: the status line must stay one row.
-        if mentions.filter.active:
-            status.append(f" │ {one_line(mentions.filter.describe())}", "italic")
         if self.lease_text:
             status.append(f" │ {one_line(self.lease_text)}", "dim")
         status.append(f" │ {one_line(self.config.brand)} ", "bold")

@@ -56,6 +56,9 @@ CLOCK_WIDTH = 4
 """The response clock's column: ``12m`` left, ``!5m`` late (``tui.core.sla.clock``)."""
 _DIM = Style(dim=True)
 """A handled row, on top of its own styles."""
+_ANNOUNCE = object()
+"""What the last announced selection is set to after a load: the next one is announced even
+when it is the same row, or none (the app redraws the status line with the new filter)."""
 
 
 def _cell(text: str, width: int) -> str:
@@ -201,7 +204,8 @@ class MentionList(Widget, can_focus=True):
         """The window ends at the oldest matching row."""
         self.seen_id = 0
         """The newest row the operator has had in the window: later ones count as new."""
-        self._highlighted: tuple[int, Row] | None = None
+        self._highlighted: object = None
+        """The selection last announced, as (cursor, row), or None for no rows."""
         self.presence: Mapping[int, Sequence[Presence]] = {}
         """Who else has each mention selected (the app's presence poll sets it): looked up
         when a row is drawn, never joined into the row queries."""
@@ -264,7 +268,7 @@ class MentionList(Widget, can_focus=True):
         self.at_newest, self.at_oldest = True, len(rows) < screenful
         self.seen_id = rows[0].id if rows else 0
         self.new_count = 0
-        self._highlighted = None  # the status line shows the filter: always announce
+        self._highlighted = _ANNOUNCE  # the status line shows the filter, also of no rows
         self._changed()
         if not self.at_oldest and len(rows) < PAGE:
             # The rest of the page once the screen has been drawn.
@@ -336,7 +340,7 @@ class MentionList(Widget, can_focus=True):
             self.seen_id = newest[0].id if newest else self.rows[0].id
         self.new_count = 0
         self.top = max(0, self.cursor - max(1, self.size.height) // 2)
-        self._highlighted = None
+        self._highlighted = _ANNOUNCE
         self._changed()
         return True
 

@@ -24,7 +24,7 @@ plain VADER on the same unseen remainder, averaged over --seeds draws. A set too
 (the remainder must keep a fifth of the set) gets one point at 80% of its size instead.
 "deployed" is what the app would use: the learned model where its cross-validated macro-F1 on
 the N corrections beat the lexicon's on them, else the lexicon. It ends with the training time
-for 10,000 labels (cross-validation and final fit), on one core.
+for 10,000 labels (cross-validation, class shifts and the model), on one core.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--learning-curve", action="store_true", help="the learned model's learning curve"
     )
-    parser.add_argument("--seeds", type=int, default=3, help="draws per N (learning curve)")
+    parser.add_argument("--seeds", type=int, default=6, help="draws per N (learning curve)")
     parser.add_argument(
         "--sizes", default="250,500,1000,2000", help="numbers of corrections (learning curve)"
     )
@@ -337,8 +337,8 @@ def training_time(
     sets: Sequence[tuple[str, Sequence[Example], Sequence[str]]],
     folds: int,
 ) -> None:
-    """Time ``learn`` (k-fold cross-validation and the final fit) on 10,000 labels, pinned to
-    one core: every text of every set, topped up with texts made of two of them."""
+    """Time ``learn`` (k-fold cross-validation, class shifts and the model) on 10,000 labels,
+    pinned to one core: every text of every set, topped up with texts made of two of them."""
     examples = [e for _, set_examples, _ in sets for e in set_examples]
     rng = random.Random(7)
     while len(examples) < 10_000:
@@ -360,7 +360,7 @@ def training_time(
             os.sched_setaffinity(0, affinity)
     section("training time")
     print(
-        f"10,000 labels, {folds}-fold cross-validation and the final fit, one core: "
+        f"10,000 labels, {folds}-fold cross-validation, shifts and the model, one core: "
         f"{seconds:.1f} s ({len(model.weights):,} features kept; cross-validated macro-F1 "
         f"{evaluation.learned.macro_f1:.3f})"
     )

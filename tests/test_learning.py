@@ -300,6 +300,57 @@ async def test_a_failed_training_process_is_reported() -> None:
         await _in_child_process(_scorer_options(CONFIG), ["a", "b"], ["negative", "bad"], 2)
 
 
+TRAIN_INSIDE_AN_APP = """
+import asyncio, sys
+from textual.app import App
+from tests.synthetic_labels import brand_slang
+from tui.learning import _in_child_process, _scorer_options
+from tui.config import Config
+
+class Trains(App[str]):
+    async def on_mount(self) -> None:
+        pairs = brand_slang()
+        try:
+            data, figures = await _in_child_process(
+                _scorer_options(Config()), [t for t, _ in pairs], [l for _, l in pairs], 3
+            )
+            self.exit(f"trained {figures['labels']} labels")
+        except Exception as error:
+            self.exit(f"failed: {error}")
+
+async def main() -> None:
+    app = Trains()
+    async with app.run_test():
+        for _ in range(600):  # a minute at most
+            if app.return_value is not None:
+                break
+            await asyncio.sleep(0.1)
+    print(app.return_value)
+
+asyncio.run(main())
+"""
+
+
+def test_an_app_can_start_the_training_process(tmp_path: Path) -> None:
+    # Textual's stderr capture has no file number (fileno() is -1); multiprocessing passed it
+    # on to the resource tracker it starts with the first process, and every retraining in an
+    # app holding the lease failed with "bad value(s) in fds_to_keep". A fresh interpreter:
+    # the tracker starts only once per process.
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN_INSIDE_AN_APP],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"trained {len(brand_slang())} labels", done.stdout
+
+
 async def test_retraining_can_be_turned_off(store: Store) -> None:
     await labelled(store, brand_slang())
     config = Config(learning=LearningConfig(retrain_after=0))

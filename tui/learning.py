@@ -19,7 +19,10 @@ wins over any model.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,7 +134,14 @@ class TrainingFailed(RuntimeError):
 
 
 def _child(connection: Any, args: tuple[Any, ...]) -> None:
-    """Runs in the training process: train, send the result (or the error) back."""
+    """Runs in the training process: train, send the result (or the error) back.
+
+    The process inherits the terminal as its stdout and stderr, and an app may be drawing on
+    it: a library's warning printed there would break the screen. Everything it has to say
+    goes back through ``connection``."""
+    with open(os.devnull, "w") as quiet:
+        os.dup2(quiet.fileno(), 1)
+        os.dup2(quiet.fileno(), 2)
     try:
         connection.send(("ok", train_job(*args)))
     except BaseException as error:  # everything goes back to the parent as a message
@@ -160,7 +170,12 @@ async def _in_child_process(
         name="triage-learn",
         daemon=True,
     )
-    process.start()
+    # A Textual app replaces sys.stderr with a capture whose fileno() is -1, and
+    # multiprocessing hands stderr's file number to the resource tracker it starts with the
+    # first process ("bad value(s) in fds_to_keep"). Started with a stderr that has no file
+    # number, it passes none (the new processes still inherit the real descriptor 2).
+    with contextlib.redirect_stderr(io.StringIO()):
+        process.start()
     sending.close()
     try:
         kind, value = await asyncio.to_thread(_receive, receiving)

@@ -73,6 +73,26 @@ def test_import_reports_bad_lines_and_is_idempotent(
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 3
 
 
+def test_import_counts_lines_skipped_apart_from_mentions_imported_without_marks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"external_id": "1", "text": "fine"}),
+        "{not json",
+        json.dumps({"external_id": "2"}),  # no text: skipped
+        json.dumps({"external_id": "3", "text": "b", "sentiment": {"operator_label": "meh"}}),
+        json.dumps({"external_id": "4", "text": "c", "status": "closed"}),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    code, _, err = run(capsys, "import", str(path), "--db", str(tmp_path / "m.db"))
+    assert code == 1
+    assert (
+        "imported 3 new mentions (0 already present: 0 updated with new text, 0 unchanged; "
+        "2 lines skipped, 2 imported without the operators' work on them)" in err
+    )
+
+
 def test_import_csv_with_optional_columns(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

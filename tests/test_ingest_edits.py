@@ -46,7 +46,7 @@ def test_an_edited_import_line_is_stored_as_a_new_version(
     err = capsys.readouterr().err
     assert (
         "imported 1 new mentions (2 already present: 1 updated with new text, 1 unchanged;"
-        " 0 lines skipped)" in err
+        " 0 lines skipped, 0 imported without the operators' work on them)" in err
     )
     with sqlite3.connect(db) as conn:
         text, label = conn.execute(

@@ -343,8 +343,9 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         print(
             f"imported {report.added} new mentions ({report.duplicates} already present: "
             f"{report.updated} updated with new text, {report.unchanged} unchanged; "
-            f"{len(report.problems)} lines skipped); restored {report.restored.labels} "
-            f"labels, {report.restored.tags} tags, {report.restored.statuses} statuses, "
+            f"{report.skipped} lines skipped, {report.unmarked} imported without the operators' "
+            f"work on them); restored {report.restored.labels} labels, "
+            f"{report.restored.tags} tags, {report.restored.statuses} statuses, "
             f"{report.restored.follow_ups} follow-ups, {report.restored.notes} notes, "
             f"{report.restored.assignments} assignments",
             file=sys.stderr,

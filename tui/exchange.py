@@ -53,9 +53,18 @@ class ImportReport:
     updated: int = 0
     """Already stored with another text: stored as a new version, the earlier text kept."""
     problems: list[str] = field(default_factory=list)
+    """One line per problem: each a line skipped, or a mention imported without its marks."""
+    skipped: int = 0
+    """Lines not imported (not JSON, bad CSV, not a mention)."""
+    unmarked: int = 0
+    """Mentions imported without the operators' work on them (a bad label, tag or status)."""
     restored: Restored = field(default_factory=Restored)
     """Operator labels, tags and statuses the file carried that were restored (each an event
     by the importing user)."""
+
+    def skip(self, problem: str) -> None:
+        self.skipped += 1
+        self.problems.append(f"{problem}; line skipped")
 
     @property
     def duplicates(self) -> int:
@@ -77,7 +86,7 @@ def _jsonl_records(
         try:
             yield number, json.loads(decode(line)), line
         except ValueError as error:
-            report.problems.append(f"{name}:{number}: not valid JSON ({error}); line skipped")
+            report.skip(f"{name}:{number}: not valid JSON ({error})")
 
 
 def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple[int, Any, bytes]]:
@@ -91,12 +100,10 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
         except StopIteration:
             return
         except csv.Error as error:
-            report.problems.append(f"{name}:{reader.line_num}: bad CSV ({error}); line skipped")
+            report.skip(f"{name}:{reader.line_num}: bad CSV ({error})")
             continue
         if None in row:
-            report.problems.append(
-                f"{name}:{reader.line_num}: more cells than columns; line skipped"
-            )
+            report.skip(f"{name}:{reader.line_num}: more cells than columns")
             continue
         raw = json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")
         yield reader.line_num, row, raw
@@ -128,12 +135,13 @@ async def import_file(
         try:
             mention = from_record(record, default_source=source, raw=raw, now=now)
         except ValueError as error:
-            report.problems.append(f"{name}:{number}: {error}; line skipped")
+            report.skip(f"{name}:{number}: {error}")
             continue
         mentions.append(mention)
         try:
             found = marks_from_record(record)
         except ValueError as error:
+            report.unmarked += 1
             report.problems.append(
                 f"{name}:{number}: {error}; imported without the operators' work on it"
             )

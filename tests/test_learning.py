@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -465,7 +466,9 @@ def test_triage_learn_reports_figures_and_verdict(
     assert main(["learn", "--lexicon", "--rescore", "none", *common]) == 0
     assert "the lexicon scores from now on" in capsys.readouterr().out
     assert main(["learn", "--list", *common]) == 0
-    assert "lexicon scores now" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "lexicon scores now" in listing
+    assert re.search(r"^\(to lexicon\) +\d{4}-\d\d-\d\d ", listing, re.MULTILINE), listing
 
 
 def test_triage_learn_with_too_few_labels_fails_and_says_how_to_fix(

@@ -419,9 +419,20 @@ def test_a_shared_database_stays_group_read_write_whoever_makes_its_files(
         assert f"reading only: {db} is not writable by {team.outsider}" in result.stderr
         assert f"join group {team.group}" in result.stderr
         assert _owned_by(db.parent, team.uid(team.outsider)) == []
+        # So does the list of trained models; training is refused, with the group to join.
+        result = team.run(team.outsider, "learn", "--list", "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        assert "no model trained yet" in result.stdout
+        result = team.run(team.outsider, "learn", "--db", str(db))
+        assert result.returncode == 2 and f"join group {team.group}" in result.stderr
+        assert _owned_by(db.parent, team.uid(team.outsider)) == []
         # A member with --read-only reads too, and writes nothing.
         result = team.run(team.writer, "export", "--db", str(db), "--read-only")
         assert result.returncode == 0 and result.stdout.count("\n") == 3
+        result = team.run(team.writer, "learn", "--list", "--read-only", "--db", str(db))
+        assert result.returncode == 0 and "no model trained yet" in result.stdout
+        result = team.run(team.writer, "learn", "--read-only", "--db", str(db))
+        assert result.returncode == 2 and "drop --read-only" in result.stderr
     finally:
         holder.close()
     group_rw()

@@ -514,7 +514,11 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
         print(describe_outcome(outcome, config, args.rescore))
         return EXIT_FAILURE if outcome.skipped else EXIT_OK
 
-    return asyncio.run(_with_store(_db_path(args), operator_name(config), run, config=config))
+    # --list only reads: it works on a database this user may only read, as export does.
+    read_only = _read_only(args) if args.list else False
+    return asyncio.run(
+        _with_store(_db_path(args), operator_name(config), run, read_only=read_only, config=config)
+    )
 
 
 def cmd_who(args: argparse.Namespace, config: Config) -> int:

@@ -464,19 +464,20 @@ def describe_models(models: Sequence[StoredModel], in_charge: str) -> str:
     """What ``triage learn --list`` prints: every training, newest first."""
     if not models:
         return "no model trained yet; the lexicon scores (run `triage learn`)"
+    names = [model.name if model.has_model else f"({LEXICON_ROW})" for model in models]
+    width = max(len("model"), *map(len, names)) + 2  # a column of names, never run together
     lines = [
-        f"{'model':<12}{'trained (UTC)':<21}{'by':<12}{'labels':>7}{'learned F1':>12}"
+        f"{'model':<{width}}{'trained (UTC)':<21}{'by':<12}{'labels':>7}{'learned F1':>12}"
         f"{'lexicon F1':>12}  used"
     ]
-    for model in models:
+    for model, name in zip(models, names, strict=True):
         learned = model.figures.get("learned") or {}
         lexicon = model.figures.get("lexicon") or {}
-        name = model.name if model.has_model else f"({LEXICON_ROW})"
         used = (
             "in charge" if model.name == in_charge else ("beat lexicon" if model.in_charge else "-")
         )
         lines.append(
-            f"{name:<12}{model.trained_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
+            f"{name:<{width}}{model.trained_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
             f"{model.trained_by[:11]:<12}{model.labels:>7}"
             f"{_number(learned.get('macro_f1')):>12}{_number(lexicon.get('macro_f1')):>12}  {used}"
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.geometry import Region
 
 from tests.synthetic_labels import brand_slang, plain_sentiment
 from tui.cli import main
@@ -37,6 +38,8 @@ from tui.learning import (
 )
 from tui.sources.base import Http, PollResult, Source
 from tui.store import Store, StoreError
+from tui.ui.app import TriageApp
+from tui.ui.widgets.detail import DetailBody
 
 CONFIG = Config(learning=LearningConfig(min_labels=30))
 
@@ -357,6 +360,37 @@ async def test_retraining_can_be_turned_off(store: Store) -> None:
     config = Config(learning=LearningConfig(retrain_after=0))
     assert not Retrainer(config, store, Log()).enabled
     assert await Retrainer(config, store, Log()).check() is None
+
+
+async def test_the_detail_pane_names_the_model_and_its_words_and_an_override_wins(
+    store: Store, db_path: Path
+) -> None:
+    await labelled(store, brand_slang())
+    await learn(store, CONFIG, rescore_scope="open")
+    (fresh,) = await add(store, ["the van zorbled my parcel again"], source="fresh")
+    app = TriageApp(CONFIG, db_path, "tester", collect=False)
+
+    def body() -> str:
+        pane = app.query_one(DetailBody)
+        strips = pane.render_lines(Region(0, 0, pane.size.width, pane.size.height))
+        return "\n".join(strip.text.rstrip() for strip in strips)
+
+    async with app.run_test(size=(150, 40)) as pilot:  # wide: the pane is beside the list
+        for _ in range(100):
+            if app.mentions.current is not None and "scored by" in body():
+                break
+            await pilot.pause(0.05)
+        assert app.mentions.current is not None and app.mentions.current.id == fresh
+        shown = body()
+        assert "negative  scored by learned-1" in shown
+        assert "zorbled -" in shown  # the brand's own word that moved it, with its pull
+        await pilot.press("o")  # the operator says otherwise
+        for _ in range(100):
+            if "(operator; machine said negative)" in body():
+                break
+            await pilot.pause(0.05)
+        assert "(operator; machine said negative)" in body()
+        assert "scored by learned-1" in body()
 
 
 # --- export and import of labels ------------------------------------------------------------------

@@ -138,11 +138,14 @@ class Collector:
         lease_ttl: float = LEASE_TTL,
         ingestor: Ingestor | None = None,
         pages: PageFetcher | None = None,
+        on_lease: Callable[[bool], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.holder = holder
         self.log = log
+        self.on_lease = on_lease
+        """Told when this process takes the lease (True) or loses it (False)."""
         self.sources = list(build_sources(config) if sources is None else sources)
         self.lease_ttl = lease_ttl
         self.pages = pages
@@ -276,12 +279,15 @@ class Collector:
         except StoreError as error:
             self.log(f"collector lease: {error}")
             held = False
-        if held != self.holding:
+        changed = held != self.holding
+        if changed:
             if held:
                 self.log(f"collector lease taken by {self.holder}")
             else:
                 self.log(f"collector lease lost; {await self._describe_holder()}")
         self.holding = held
+        if changed and self.on_lease is not None:
+            self.on_lease(held)
         return held
 
     async def _describe_holder(self) -> str:

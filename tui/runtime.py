@@ -42,12 +42,20 @@ SHUTDOWN_SECONDS = 3.0
 
 class Runtime:
     def __init__(
-        self, config: Config, db_path: Path, operator: str, *, log: Callable[[str], None]
+        self,
+        config: Config,
+        db_path: Path,
+        operator: str,
+        *,
+        log: Callable[[str], None],
+        on_lease: Callable[[bool], None] | None = None,
     ) -> None:
         self.config = config
         self.db_path = db_path
         self.operator = operator
         self.log = log
+        self.on_lease = on_lease
+        """Told when this process takes the collector lease (True) or loses it (False)."""
         self.holder = holder_name(operator)
         self.stop = asyncio.Event()
         self.client = make_client()
@@ -99,6 +107,7 @@ class Runtime:
             holder=self.holder,
             log=self.log,
             ingestor=ingestor,
+            on_lease=self.on_lease,
         )
         await self.collector.run(self.stop)
 

@@ -438,6 +438,25 @@ async def test_hostile_text_is_shown_literally_and_cannot_act(make_app, db_path:
         assert app.is_running
 
 
+async def test_the_status_line_says_collecting_as_soon_as_the_lease_is_taken(
+    db_path: Path, tmp_path: Path
+) -> None:
+    # Nothing new arrives from the source, so no change in the store refreshes the status
+    # line: taking the lease does, rather than the next counts refresh 10 s later.
+    from tui.config import SourceConfig
+    from tui.ui.app import COUNTS_SECONDS
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("")
+    source = SourceConfig("jsonl", "bridge", "", interval=0.2, options={"path": str(feed)})
+    await seed(db_path, [])
+    app = TriageApp(Config(brand="Acme", sources=(source,)), db_path, "ana")
+    async with app.run_test(size=(120, 30)) as pilot:
+        started = asyncio.get_running_loop().time()
+        await wait_until(lambda: "│ collecting │" in status_text(app), pilot, timeout=8)
+        assert asyncio.get_running_loop().time() - started < COUNTS_SECONDS
+
+
 async def test_app_collects_while_it_holds_the_lease_and_shows_sources(
     db_path: Path, tmp_path: Path
 ) -> None:

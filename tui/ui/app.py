@@ -187,7 +187,14 @@ class TriageApp(OrderedKeysApp[None]):
         self._stamp: tuple[int, ...] | None = None
         self._unseen_change = False
         self._refreshed_at = time.monotonic()
-        self.runtime = Runtime(config, db_path, operator, log=lambda line: self.log.info(line))
+        self.runtime = Runtime(
+            config,
+            db_path,
+            operator,
+            log=lambda line: self.log.info(line),
+            # The status line names the holder: at once, not at the next counts refresh.
+            on_lease=lambda _held: self._refresh_counts(),
+        )
 
     # -- layout ----------------------------------------------------------------------------
 

@@ -203,7 +203,7 @@ def test_search_help_and_quit(terminal, tmp_path: Path) -> None:
     term.wait_for(lambda s: "total" in s and "new" in s)
     term.keys("/")
     term.type("refund")
-    screen = term.wait_for(lambda s: "│ search:refund" in s)
+    screen = term.wait_for(lambda s: "only search:refund │ ▼" in s)
     listed = [line for line in screen.splitlines()[1:12] if " new " in line or " done " in line]
     assert listed and all("refund" in line.lower() or "…" in line for line in listed)
     term.keys("Escape")

@@ -26,6 +26,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from typing import Any, Protocol
 
 from tui.config import Config
@@ -172,10 +173,12 @@ async def _in_child_process(
     )
     # A Textual app replaces sys.stderr with a capture whose fileno() is -1, and
     # multiprocessing hands stderr's file number to the resource tracker it starts with the
-    # first process ("bad value(s) in fds_to_keep"). Started with a stderr that has no file
-    # number, it passes none (the new processes still inherit the real descriptor 2).
+    # first process ("bad value(s) in fds_to_keep"). Started while stderr has no file number,
+    # it is given none (it still inherits the real descriptor 2); once it runs, starting a
+    # process does not touch stderr, so the swap lasts only as long as the tracker's start.
     with contextlib.redirect_stderr(io.StringIO()):
-        process.start()
+        resource_tracker.ensure_running()
+    process.start()
     sending.close()
     try:
         kind, value = await asyncio.to_thread(_receive, receiving)
@@ -186,7 +189,8 @@ async def _in_child_process(
         receiving.close()
         await asyncio.to_thread(process.join, 5)
     if kind != "ok":
-        raise TrainingFailed(str(value))
+        ended = process.exitcode
+        raise TrainingFailed(f"{value} (exit code {ended})" if ended else str(value))
     data, figures = value
     return data, figures
 

@@ -279,7 +279,10 @@ async def test_a_stale_lease_is_taken_over_and_the_old_holder_steps_back(
     cfg = config(hn(server, interval=0.05))
     await store.acquire_lease("crashed@box pid 9", 60)  # a process that died holding it
     log = Log()
-    taker = collector(cfg, store, client, log, holder="bo@box pid 2", lease_ttl=0.3)
+    changes: list[bool] = []  # what an app is told, to redraw its status line
+    taker = collector(
+        cfg, store, client, log, holder="bo@box pid 2", lease_ttl=0.3, on_lease=changes.append
+    )
 
     async def holding() -> bool:
         return taker.holding and len(log.about("hn")) >= 1
@@ -291,6 +294,7 @@ async def test_a_stale_lease_is_taken_over_and_the_old_holder_steps_back(
             await asyncio.sleep(0.02)
     assert any("waiting for the collector lease: held by crashed@box pid 9" in line for line in log)
     assert any("collector lease taken by bo@box pid 2" in line for line in log)
+    assert changes == [True]  # once, not at every renewal
 
     # Someone else takes it over (as if this process had stalled): it stops polling.
     async with await Store.open(db_path, "cy") as other:
@@ -303,6 +307,7 @@ async def test_a_stale_lease_is_taken_over_and_the_old_holder_steps_back(
         await asyncio.sleep(0.2)
         assert len(log.about("hn")) == polls
         assert any("collector lease lost; held by cy@box pid 3" in line for line in log)
+        assert changes == [True, False]
         await other.acquire_lease("cy@box pid 3", 0.3)
         stop.set()
         await running

@@ -192,8 +192,7 @@ class TriageApp(OrderedKeysApp[None]):
             db_path,
             operator,
             log=lambda line: self.log.info(line),
-            # The status line names the holder: at once, not at the next counts refresh.
-            on_lease=lambda _held: self._refresh_counts(),
+            on_lease=self._lease_changed,
         )
 
     # -- layout ----------------------------------------------------------------------------
@@ -543,6 +542,12 @@ class TriageApp(OrderedKeysApp[None]):
         self.query_one(DetailPane).refresh_ages()
         for mentions in self.query(MentionList):  # none until the store is open
             mentions.refresh()
+
+    def _lease_changed(self, _held: bool) -> None:
+        """The status line names the collector's holder: at once, not at the next counts
+        refresh (and not while closing, when the stores are going)."""
+        if not self.runtime.stop.is_set():
+            self._refresh_counts()
 
     @work(exclusive=True, group="counts", exit_on_error=False)
     async def _refresh_counts(self) -> None:

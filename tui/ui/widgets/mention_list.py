@@ -257,6 +257,7 @@ class MentionList(Widget, can_focus=True):
     async def _load(self, filt: Filter | None = None) -> None:
         if filt is not None:
             self.filter = filt
+            self._highlighted = _ANNOUNCE  # the status line shows the filter, also of no rows
         started = self._edits
         # Before the first layout the height is unknown (0): the whole page, in one read.
         height = self.size.height
@@ -268,7 +269,6 @@ class MentionList(Widget, can_focus=True):
         self.at_newest, self.at_oldest = True, len(rows) < screenful
         self.seen_id = rows[0].id if rows else 0
         self.new_count = 0
-        self._highlighted = _ANNOUNCE  # the status line shows the filter, also of no rows
         self._changed()
         if not self.at_oldest and len(rows) < PAGE:
             # The rest of the page once the screen has been drawn.

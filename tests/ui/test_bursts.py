@@ -49,6 +49,24 @@ async def test_search_then_back_to_the_list(make_app) -> None:
         assert app.mentions.filter.search == "refund"
 
 
+async def test_escape_then_a_letter_read_as_alt_is_both_keys(make_app) -> None:
+    # Escape and a letter read together are the bytes of Alt and that letter: Textual
+    # reports alt+j. Nothing binds it, so it is what was typed, escape then j.
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "slash", *"refund")
+        assert app.mentions.filter.search == "refund"
+        await burst(app, pilot, "alt+j")
+        assert app.mentions.filter.search is None  # the escape cleared the search
+        assert app.focused is app.mentions and app.mentions.cursor == 1  # and j moved down
+        await burst(app, pilot, "alt+shift+g")  # G: the oldest row
+        assert app.mentions.cursor == len(app.mentions.shown()) - 1
+        await burst(app, pilot, "alt+q", wait=False)
+        await pilot.pause(0.5)
+        assert not app.is_running
+
+
 async def test_search_enter_then_commands_act_on_the_result(make_app, db_path: Path) -> None:
     app = await make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -15,6 +15,12 @@ trips (the second one carries the messages the key caused, such as an Input's ``
 the dismissal it leads to), and more while a trip sees the screen or the focus change, so a
 prompt that opens or closes has done so before the next key is looked at. Every prompt and
 screen gets this without doing anything.
+
+Escape then a letter in one read (a burst again: ``Escape q`` to close the search and quit)
+reaches Textual as the two bytes a terminal sends for Alt and that letter, and Textual reads
+them as ``alt+q``. No binding here uses Alt with a letter, so such a key is taken for what was
+typed: ``escape``, then the letter (``_split_alt``). Textual's parser drops the escape before
+anything but a letter (``Escape /`` is ``/``), which cannot be told apart from the key alone.
 """
 
 from __future__ import annotations
@@ -71,9 +77,22 @@ class OrderedKeysApp(App[ReturnType]):
         if not self._ordered(event):
             await super().on_event(event)
             return
-        self._waiting.append(event)  # type: ignore[arg-type]
+        self._waiting.extend(self._split_alt(event))  # type: ignore[arg-type]
         if not self._in_flight:
             await self._dispatch_next()
+
+    def _split_alt(self, event: events.Event) -> tuple[events.Event, ...]:
+        """``alt+q`` (or ``alt+shift+q``) that nothing binds, as the ``escape`` and ``q`` a
+        burst of two keys made it; any other event as it is."""
+        if not isinstance(event, events.Key) or not event.key.startswith("alt+"):
+            return (event,)
+        rest = event.key[len("alt+") :]
+        shifted = rest.startswith("shift+")
+        letter = rest[len("shift+") :] if shifted else rest
+        if len(letter) != 1 or not letter.isalpha() or event.key in self.active_bindings:
+            return (event,)
+        letter = letter.upper() if shifted else letter
+        return (events.Key("escape", "\x1b"), events.Key(letter, letter))
 
     async def _dispatch_next(self) -> None:
         if not self._waiting or not self.is_running:

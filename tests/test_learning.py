@@ -9,6 +9,8 @@ import asyncio
 import json
 import multiprocessing
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from textual.geometry import Region
 
 from tests.synthetic_labels import brand_slang, plain_sentiment
+from tests.ui.conftest import wait_until
 from tui.cli import main
 from tui.collector import Collector
 from tui.config import Config, LearningConfig, SourceConfig, load_config
@@ -340,9 +343,6 @@ def test_an_app_can_start_the_training_process(tmp_path: Path) -> None:
     # on to the resource tracker it starts with the first process, and every retraining in an
     # app holding the lease failed with "bad value(s) in fds_to_keep". A fresh interpreter:
     # the tracker starts only once per process.
-    import subprocess
-    import sys
-
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "-c", TRAIN_INSIDE_AN_APP],
@@ -376,19 +376,13 @@ async def test_the_detail_pane_names_the_model_and_its_words_and_an_override_win
         return "\n".join(strip.text.rstrip() for strip in strips)
 
     async with app.run_test(size=(150, 40)) as pilot:  # wide: the pane is beside the list
-        for _ in range(100):
-            if app.mentions.current is not None and "scored by" in body():
-                break
-            await pilot.pause(0.05)
+        await wait_until(lambda: app.mentions.current is not None and "scored by" in body(), pilot)
         assert app.mentions.current is not None and app.mentions.current.id == fresh
         shown = body()
         assert "negative  scored by learned-1" in shown
         assert "zorbled -" in shown  # the brand's own word that moved it, with its pull
         await pilot.press("o")  # the operator says otherwise
-        for _ in range(100):
-            if "(operator; machine said negative)" in body():
-                break
-            await pilot.pause(0.05)
+        await wait_until(lambda: "(operator; machine said negative)" in body(), pilot)
         assert "(operator; machine said negative)" in body()
         assert "scored by learned-1" in body()
 

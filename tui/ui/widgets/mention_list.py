@@ -57,8 +57,9 @@ CLOCK_WIDTH = 4
 _DIM = Style(dim=True)
 """A handled row, on top of its own styles."""
 _ANNOUNCE = object()
-"""What the last announced selection is set to after a load: the next one is announced even
-when it is the same row, or none (the app redraws the status line with the new filter)."""
+"""What the last announced selection is set to after a load with a new filter, or a jump: the
+next one is announced even when it is the same row, or none (the app redraws the status line
+with the new filter)."""
 
 
 def _cell(text: str, width: int) -> str:

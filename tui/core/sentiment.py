@@ -27,6 +27,7 @@ import re
 import string
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from importlib import resources
 
@@ -37,12 +38,16 @@ from tui.core.model import UNSCORED, Label, Reason, Score
 from tui.core.text import html_to_text
 
 __all__ = [
+    "BOOSTERS",
     "DEFAULT_NEGATIVE_THRESHOLD",
     "DEFAULT_POSITIVE_THRESHOLD",
     "LINK_FACTOR",
     "MAX_SCORED_CHARS",
+    "NEGATED_PROBLEM",
+    "QUESTION_PRAISE",
     "Scorer",
     "clean",
+    "complaint_patterns",
     "detect_language",
     "load_cs_lexicon",
     "shares_link",
@@ -153,7 +158,8 @@ def _term(term: str) -> str:
 _N_SCALAR = _vs.N_SCALAR
 _NEGATE = frozenset(_vs.NEGATE)
 _SPECIAL_CASES = _vs.SPECIAL_CASES
-_BOOSTERS = _vs.BOOSTER_DICT
+BOOSTERS = _vs.BOOSTER_DICT
+"""VADER's boosters and dampeners ("very", "barely"): added to the weight of the word after."""
 _PHRASE_JOIN = "_"
 """Joins the words of a lexicon phrase into one VADER token: "on hold" -> "on_hold"."""
 
@@ -215,8 +221,8 @@ class _Vader(_vs.SentimentIntensityAnalyzer):
             if n - 1 > i + 1 and f"{w0} {nxt} {w[i + 2].lower()}" in _SPECIAL_CASES:
                 valence = _SPECIAL_CASES[f"{w0} {nxt} {w[i + 2].lower()}"]
         for n_gram in (f"{w3} {w2} {w1}", f"{w3} {w2}", f"{w2} {w1}"):
-            if n_gram in _BOOSTERS:
-                valence = valence + _BOOSTERS[n_gram]
+            if n_gram in BOOSTERS:
+                valence = valence + BOOSTERS[n_gram]
         return valence
 
 
@@ -254,6 +260,9 @@ class _Rule:
     """How many matches count."""
     accept: Callable[[str, re.Match[str]], bool] | None = None
     """A further check on each match, given the text."""
+    in_bigrams: bool = False
+    """What the pattern finds sits in two neighbouring tokens ("? !", "0 hours"), which the
+    learned model reads as a feature of its own: it does not need the rule."""
 
     def count(self, text: str) -> int:
         hits = 0
@@ -390,6 +399,7 @@ _RULES: tuple[_Rule, ...] = (
         frozenset(),
         ("hour", "hr", "min", "days", "weeks"),
         accept=_after_quantity,
+        in_bigrams=True,
     ),
     # Praise said with a roll of the eyes: "oh great, another delay", "love that for me",
     # "just what I needed".
@@ -406,7 +416,14 @@ _RULES: tuple[_Rule, ...] = (
         ("love that for",),
     ),
     # Disbelief punctuation: "?!", "!?", "??".
-    _Rule("exasperated '?!'", re.compile(r"\?\s*!|!\s*\?|\?\s*\?"), -0.8, frozenset(), ("?",)),
+    _Rule(
+        "exasperated '?!'",
+        re.compile(r"\?\s*!|!\s*\?|\?\s*\?"),
+        -0.8,
+        frozenset(),
+        ("?",),
+        in_bigrams=True,
+    ),
 )
 
 # Praise words that customers use ironically or as politeness inside a complaint.
@@ -457,11 +474,11 @@ _PUNCTUATION = string.punctuation
 
 # Weights of the layer around VADER. They were set on labelled data and are not sensitive:
 # moving any of them by half changes cross-validated macro-F1 by under 0.01.
-_QUESTION_PRAISE = 0.5
+QUESTION_PRAISE = 0.5
 """Factor for positive words in a question ("can you help?", "any good seats left?")."""
 _QUESTION_PROBLEM = 0.6
 """Factor for negative words in a question asking for information ("is it delayed?")."""
-_NEGATED_PROBLEM = 0.0
+NEGATED_PROBLEM = 0.0
 """Factor for a negative word that negation turned positive ("no refund", "not even late")."""
 _COMPLAINT_FOR_DISCOUNT = -1.5
 """Negative evidence at or below which praise words count as politeness or sarcasm."""
@@ -619,14 +636,7 @@ class Scorer:
         if check_words and has_letters and language_of_words(vocabulary) != "en":
             return UNSCORED
 
-        for rule in _RULES:
-            if vocabulary.isdisjoint(rule.words) and not (
-                rule.parts and any(part in lowered for part in rule.parts)
-            ):
-                continue
-            hits = rule.count(lowered)
-            if hits:
-                rule_weights.append((rule.name, rule.weight * hits))
+        rule_weights += complaint_patterns(lowered, vocabulary)
 
         reasons: list[Reason] = []
         total = 0.0
@@ -687,7 +697,7 @@ class Scorer:
         for i, low in enumerate(lows):
             if (
                 low not in lexicon
-                or low in _BOOSTERS
+                or low in BOOSTERS
                 or (low == "kind" and i < last and lows[i + 1] == "of")
             ):
                 valences.append(0.0)
@@ -700,7 +710,7 @@ class Scorer:
                 valences[-1] = base
             elif valences[-1] > 0 > base:
                 # A problem negated is not praise: "not even late", "never incompetent".
-                valences[-1] *= _NEGATED_PROBLEM
+                valences[-1] *= NEGATED_PROBLEM
         # VADER's "but" rule, within the sentence: before it counts half, after it 1.5 times.
         but = lows.index("but") if "but" in lows else -1
         question = sentence.endswith("?")
@@ -714,7 +724,7 @@ class Scorer:
                 # A question asks: praise in it ("can you help?", "any good seats left?")
                 # counts for less, and so does a problem asked about ("is it delayed?").
                 if v > 0:
-                    v *= _QUESTION_PRAISE
+                    v *= QUESTION_PRAISE
                 elif yes_no:
                     v *= _QUESTION_PROBLEM
             found.append((lows[i], v))
@@ -746,6 +756,35 @@ class Scorer:
         if not done:
             return words, lows
         return out_words + words[done:], out_lows + lows[done:]
+
+
+_RULE_WORDS = frozenset().union(*(rule.words for rule in _RULES))
+_RULE_CHECKS = tuple(
+    (rule, re.compile("|".join(map(re.escape, rule.parts))) if rule.parts else None)
+    for rule in _RULES
+)
+"""Each rule with its parts as one pattern: the cheap checks of ``complaint_patterns``."""
+_BEYOND_BIGRAMS = tuple(check for check in _RULE_CHECKS if not check[0].in_bigrams)
+
+
+def complaint_patterns(
+    lowered: str, words: AbstractSet[str], *, beyond_bigrams: bool = False
+) -> list[tuple[str, float]]:
+    """The complaint patterns (``_RULES``) found in ``lowered`` text, whose words are ``words``
+    (a pattern is only searched for when one of its words or parts occurs): the name and the
+    weight of each, counted as often as the pattern allows. ``beyond_bigrams``: only the
+    patterns a model over word bigrams cannot see for itself."""
+    found: list[tuple[str, float]] = []
+    present = _RULE_WORDS.intersection(words)
+    for rule, parts in _BEYOND_BIGRAMS if beyond_bigrams else _RULE_CHECKS:
+        if (not present or rule.words.isdisjoint(present)) and (
+            parts is None or parts.search(lowered) is None
+        ):
+            continue
+        hits = rule.count(lowered)
+        if hits:
+            found.append((rule.name, rule.weight * hits))
+    return found
 
 
 def _sentences(text: str) -> list[str]:

@@ -4,6 +4,7 @@ against the lexicon. Every label here is made up by the tests (``tests.synthetic
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from tests.synthetic_labels import brand_slang, plain_sentiment
 from tui.core.learn import (
     FEATURES_VERSION,
+    LEXICON_SCALE,
     MIN_LABELS,
     REGULARIZATION,
     Featurizer,
@@ -27,7 +29,7 @@ from tui.core.learn import (
     learn,
     train,
 )
-from tui.core.sentiment import Scorer
+from tui.core.sentiment import BOOSTERS, QUESTION_PRAISE, Scorer, complaint_patterns
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,54 @@ def test_negation_ends_at_the_clause(scorer: Scorer) -> None:
     found = Featurizer(scorer).features("not late, but rude")
     assert found is not None
     assert "~late" in found.names and "rude" in found.names and "~rude" not in found.names
+
+
+def _sums(scorer: Scorer, text: str) -> tuple[float, float]:
+    """The two lexicon features of ``text``, back on VADER's scale of summed word weights."""
+    found = Featurizer(scorer).features(text)
+    assert found is not None
+    return _unsquash(found.positive / LEXICON_SCALE), _unsquash(found.negative / LEXICON_SCALE)
+
+
+def _unsquash(value: float) -> float:
+    return round(value * math.sqrt(15.0 / (1.0 - value * value)), 6)
+
+
+def test_a_phrase_counts_once_and_is_negated_as_its_first_word_was(scorer: Scorer) -> None:
+    lexicon = scorer.lexicon
+    assert _sums(scorer, "thank you") == (lexicon["thank_you"], 0.0)  # not "thank" as well
+    assert _sums(scorer, "not impressed") == (0.0, lexicon["not_impressed"])  # no praise
+
+
+def test_lexicon_weights_are_negated_as_vader_reads_negation(scorer: Scorer) -> None:
+    rude = scorer.lexicon["rude"]
+    assert _sums(scorer, "not rude") == (0.0, 0.0)  # a problem negated is not praise
+    assert _sums(scorer, "never that rude at all") == (0.0, 0.0)
+    assert _sums(scorer, "I did not need a rude reply") == (0.0, 0.0)  # the third word on
+    assert _sums(scorer, "I did not need the extra rude reply") == (0.0, rude)  # the fourth
+    assert _sums(scorer, "not cheap, rude") == (0.0, rude)  # the clause ended
+    found = Featurizer(scorer).features("I did not need the extra rude reply")
+    assert found is not None and "~rude" in found.names  # the names still mark the clause
+
+
+def test_but_questions_and_boosters_weigh_as_in_the_lexicon_scorer(scorer: Scorer) -> None:
+    lexicon = scorer.lexicon
+    great, rude, good = lexicon["great"], lexicon["rude"], lexicon["good"]
+    assert _sums(scorer, "great but rude") == (great * 0.5, rude * 1.5)
+    assert _sums(scorer, "rude but great") == (great * 1.5, rude * 0.5)
+    assert _sums(scorer, "great. But rude") == (great, rude * 1.5)  # within the sentence
+    assert _sums(scorer, "any good seats left?") == (good * QUESTION_PRAISE, 0.0)
+    assert _sums(scorer, "very rude") == (0.0, round(rude - BOOSTERS["very"], 6))
+
+
+def test_complaint_patterns_beyond_bigrams_count_as_negative_words(scorer: Scorer) -> None:
+    assert _sums(scorer, "my parcel is in Ohio") == (0.0, 0.0)
+    why = [weight for name, weight in complaint_patterns("why is my parcel in ohio", {"why"})]
+    assert _sums(scorer, "Why is my parcel in Ohio") == (0.0, why[0])
+    # A duration of time lost is a bigram ("0 hours") the model reads for itself.
+    assert complaint_patterns("waited 3 hours", {"waited", "3", "hours"})
+    assert not complaint_patterns("waited 3 hours", {"waited", "3", "hours"}, beyond_bigrams=True)
+    assert _sums(scorer, "3 hours") == (0.0, 0.0)
 
 
 def test_emoji_are_tokens_with_their_lexicon_weight(scorer: Scorer) -> None:

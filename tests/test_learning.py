@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.ui.conftest import wait_until
 from tui.cli import main
 from tui.collector import Collector
 from tui.config import Config, LearningConfig, SourceConfig, load_config
+from tui.core import learn as learner
 from tui.core.model import IncomingMention
 from tui.exchange import export, import_file
 from tui.ingest import Ingestor, make_scorer
@@ -261,6 +263,29 @@ async def test_retrainer_waits_for_enough_new_labels(store: Store) -> None:
     assert outcome is not None and outcome.stored is not None
     assert any("learning: trained learned-1" in line for line in log)
     assert await retrainer.check() is None  # nothing new since
+
+
+async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store) -> None:
+    # A model made by an older featurizer stops scoring when the program is upgraded; the
+    # lease holder retrains on the labels there are, without waiting for new ones.
+    pairs = brand_slang(per_class=20)
+    await labelled(store, pairs)
+    model = learner.train(make_scorer(CONFIG), [t for t, _ in pairs], [label for _, label in pairs])
+    old = replace(model, features_version=learner.FEATURES_VERSION - 1)
+    last = (await column(store, "SELECT max(id) FROM events"))[0]
+    await store.save_model(
+        old.to_bytes(), figures={}, labels=len(pairs), last_event=last, in_charge=True
+    )
+    lexicon = make_scorer(CONFIG)
+    assert await scorer_in_charge(store, lexicon) is lexicon  # learned-1 cannot score
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
+    log = Log()
+    retrainer = Retrainer(config, store, log)
+    outcome = await retrainer.check()
+    assert outcome is not None and outcome.stored is not None and outcome.stored.version == 2
+    assert any("learned-1 was made by an older version of the program" in line for line in log)
+    assert await retrainer.check() is None  # learned-2 reads as this program does
+    assert await Retrainer(config, store, log).check() is None
 
 
 async def test_lease_holder_retrains_after_a_poll(store: Store) -> None:

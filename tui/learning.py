@@ -343,6 +343,8 @@ class Retrainer:
         self._wake = asyncio.Event()
         self._waiting_for: int | None = None
         """After a check found too few labels: the event id up to which it looked."""
+        self._read: int | None = None
+        """The version of the model in charge last found readable, or retrained for."""
 
     @property
     def enabled(self) -> bool:
@@ -361,8 +363,14 @@ class Retrainer:
             since = max(since, self._waiting_for)
         tags = list(self.config.learning.tags)
         fresh = await self.store.label_events_since(since, tags)
-        if fresh < self.config.learning.retrain_after:
+        outdated = await self._outdated(latest)
+        if fresh < self.config.learning.retrain_after and not outdated:
             return None
+        if outdated:
+            self.log(
+                f"learning: learned-{outdated} was made by an older version of the program and"
+                " no longer scores; retraining on the labels now"
+            )
         outcome = await learn(self.store, self.config, in_process=False)
         if outcome.skipped:
             self._waiting_for = outcome.labels.last_event
@@ -377,6 +385,20 @@ class Retrainer:
             f"re-scored {outcome.rescored} open mentions ({outcome.changed} changed label)"
         )
         return outcome
+
+    async def _outdated(self, latest: StoredModel | None) -> int | None:
+        """The version of the model in charge when this program cannot score with it (made
+        by another featurizer: an upgrade), once per version; else None."""
+        if latest is None or not latest.in_charge or latest.version == self._read:
+            return None
+        self._read = latest.version
+        data = await self.store.model_data(latest.version)
+        try:
+            if data is not None:
+                LearnedScorer.check_version(LearnedModel.from_bytes(data, latest.version))
+        except ModelFormatError:
+            return latest.version
+        return None
 
     async def run(self, halt: asyncio.Event) -> None:
         """Until ``halt``: check when nudged or every ``RETRAIN_CHECK`` seconds."""

@@ -50,7 +50,10 @@ async def test_escape_with_changes_keeps_them_by_default(make_app, db_path: Path
         assert isinstance(app.screen, ChoiceScreen)
         await burst(app, pilot, "enter")  # the default answer keeps the text
         assert len(app.screen_stack) == 1
-        assert rows(db_path, "SELECT mention_id, text FROM drafts") == [(5, "hello")]
+        # The key is handled once the editor closes; the save it starts may land after.
+        await wait_until(
+            lambda: rows(db_path, "SELECT mention_id, text FROM drafts") == [(5, "hello")], pilot
+        )
         assert rows(db_path, "SELECT action FROM events WHERE action='draft'") == [("draft",)]
 
 

@@ -23,6 +23,7 @@ from textual.geometry import Region
 
 from tests.synthetic_labels import brand_slang, plain_sentiment
 from tests.ui.conftest import wait_until
+from tui import learning
 from tui.cli import main
 from tui.collector import Collector
 from tui.config import Config, LearningConfig, SourceConfig, load_config
@@ -265,6 +266,12 @@ async def test_retrainer_waits_for_enough_new_labels(store: Store) -> None:
     assert await retrainer.check() is None  # nothing new since
 
 
+async def _store_model(store: Store, data: bytes, pairs: Sequence[tuple[str, str]]) -> None:
+    """Store ``data`` as the model in charge, trained up to the latest event (no new labels)."""
+    last = (await column(store, "SELECT max(id) FROM events"))[0]
+    await store.save_model(data, figures={}, labels=len(pairs), last_event=last, in_charge=True)
+
+
 async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store) -> None:
     # A model made by an older featurizer stops scoring when the program is upgraded; the
     # lease holder retrains on the labels there are, without waiting for new ones.
@@ -272,10 +279,7 @@ async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store)
     await labelled(store, pairs)
     model = learner.train(make_scorer(CONFIG), [t for t, _ in pairs], [label for _, label in pairs])
     old = replace(model, features_version=learner.FEATURES_VERSION - 1)
-    last = (await column(store, "SELECT max(id) FROM events"))[0]
-    await store.save_model(
-        old.to_bytes(), figures={}, labels=len(pairs), last_event=last, in_charge=True
-    )
+    await _store_model(store, old.to_bytes(), pairs)
     lexicon = make_scorer(CONFIG)
     assert await scorer_in_charge(store, lexicon) is lexicon  # learned-1 cannot score
     config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
@@ -286,6 +290,52 @@ async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store)
     assert any("learned-1 was made by an older version of the program" in line for line in log)
     assert await retrainer.check() is None  # learned-2 reads as this program does
     assert await Retrainer(config, store, log).check() is None
+
+
+async def test_a_failed_retraining_of_an_outdated_model_is_tried_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pairs = brand_slang(per_class=20)
+    await labelled(store, pairs)
+    model = learner.train(make_scorer(CONFIG), [t for t, _ in pairs], [label for _, label in pairs])
+    await _store_model(store, replace(model, features_version=1).to_bytes(), pairs)
+    real = learning.learn
+    calls: list[int] = []
+
+    async def fails_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TrainingFailed("the training process ended without a result")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(learning, "learn", fails_once)
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
+    retrainer = Retrainer(config, store, Log())
+    with pytest.raises(TrainingFailed):
+        await retrainer.check()
+    outcome = await retrainer.check()  # the next check tries again
+    assert outcome is not None and outcome.stored is not None and outcome.stored.version == 2
+    assert len(calls) == 2
+
+
+async def test_an_unreadable_model_is_retrained_and_a_newer_programs_is_left_alone(
+    store: Store,
+) -> None:
+    pairs = brand_slang(per_class=20)
+    await labelled(store, pairs)
+    config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
+    log = Log()
+    await _store_model(store, b"garbage", pairs)
+    outcome = await Retrainer(config, store, log).check()
+    assert outcome is not None and outcome.stored is not None and outcome.stored.version == 2
+    assert any("learned-1 cannot be read (stored model cannot be read" in line for line in log)
+    # A model made by a newer version of the program (sharing the database): this one cannot
+    # score with it, and leaves the retraining to that one instead of fighting over it.
+    model = learner.train(make_scorer(CONFIG), [t for t, _ in pairs], [label for _, label in pairs])
+    newer = replace(model, features_version=learner.FEATURES_VERSION + 1)
+    await _store_model(store, newer.to_bytes(), pairs)
+    assert await Retrainer(config, store, log).check() is None
+    assert [m.version for m in await store.models()] == [3, 2, 1]
 
 
 async def test_lease_holder_retrains_after_a_poll(store: Store) -> None:

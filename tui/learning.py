@@ -344,7 +344,7 @@ class Retrainer:
         self._waiting_for: int | None = None
         """After a check found too few labels: the event id up to which it looked."""
         self._read: int | None = None
-        """The version of the model in charge last found readable, or retrained for."""
+        """The version of the model in charge found to score, or retrained for already."""
 
     @property
     def enabled(self) -> bool:
@@ -364,14 +364,13 @@ class Retrainer:
         tags = list(self.config.learning.tags)
         fresh = await self.store.label_events_since(since, tags)
         outdated = await self._outdated(latest)
-        if fresh < self.config.learning.retrain_after and not outdated:
+        if fresh < self.config.learning.retrain_after and outdated is None:
             return None
-        if outdated:
-            self.log(
-                f"learning: learned-{outdated} was made by an older version of the program and"
-                " no longer scores; retraining on the labels now"
-            )
+        if outdated is not None:
+            self.log(f"learning: {outdated}; retraining on the labels there are")
         outcome = await learn(self.store, self.config, in_process=False)
+        if latest is not None:
+            self._read = latest.version  # (had learn raised, the next check would try again)
         if outcome.skipped:
             self._waiting_for = outcome.labels.last_event
             self.log(f"learning: not retrained: {outcome.skipped}")
@@ -386,18 +385,24 @@ class Retrainer:
         )
         return outcome
 
-    async def _outdated(self, latest: StoredModel | None) -> int | None:
-        """The version of the model in charge when this program cannot score with it (made
-        by another featurizer: an upgrade), once per version; else None."""
+    async def _outdated(self, latest: StoredModel | None) -> str | None:
+        """Why the model in charge cannot score and is to be retrained now, whatever the
+        number of new labels: it was made by an older version of the program (an upgrade
+        changed how text is read), or cannot be read. None when it scores, when a newer
+        version made it (that version retrains), or once it was retrained for."""
         if latest is None or not latest.in_charge or latest.version == self._read:
             return None
-        self._read = latest.version
+        name = f"learned-{latest.version}"
         data = await self.store.model_data(latest.version)
+        if data is None:
+            return f"{name} has no model stored"
         try:
-            if data is not None:
-                LearnedScorer.check_version(LearnedModel.from_bytes(data, latest.version))
-        except ModelFormatError:
-            return latest.version
+            model = LearnedModel.from_bytes(data, latest.version)
+        except ModelFormatError as error:
+            return f"{name} cannot be read ({error})"
+        if model.features_version < learner.FEATURES_VERSION:
+            return f"{name} was made by an older version of the program and no longer scores"
+        self._read = latest.version
         return None
 
     async def run(self, halt: asyncio.Event) -> None:

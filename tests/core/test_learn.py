@@ -209,6 +209,11 @@ def test_model_round_trips_as_compressed_json(trained: LearnedScorer, scorer: Sc
         zlib.compress(b"[1, 2, 3]"),
         zlib.compress(json.dumps({"format": 9}).encode()),
         zlib.compress(json.dumps({"format": 1, "classes": ["negative"]}).encode()),
+        zlib.compress(
+            b'{"format": 1, "classes": [], "weights": {}, "intercept": [], '
+            b'"lexicon_positive": [], "lexicon_negative": [], "features_version": 1e999}'
+        ),
+        zlib.compress(b"[" * 100_000 + b"]" * 100_000),
     ],
 )
 def test_unreadable_model_is_refused(data: bytes) -> None:

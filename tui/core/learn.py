@@ -11,11 +11,14 @@ macro-F1 on those labels beats the lexicon scorer's on the same labels (``Evalua
   ``0``, emoji as tokens, whether the post shares a link, and two features from the lexicon
   (the sums of its positive and its negative word weights), so that a model trained on a few
   hundred labels starts from what the lexicon knows and learns the brand's own words on top.
-  The sums weigh words as the lexicon scorer does: a phrase once ("thank you"), negated
-  within three words (a problem negated is not praise), VADER's boosters and "but" rule,
-  praise in a question halved, and the complaint patterns a bigram cannot see ("why is my bag
-  ...") added to the negative sum. Sums read that way gain 0.006 macro-F1 and 0.008 negative
-  precision on airline complaints over plain sums of the words (BENCHMARKS.md).
+  The sums weigh words much as the lexicon scorer does: a two-word phrase once ("thank you"),
+  negated as its first word was; a word negated within three words of a negation (a problem
+  negated is not praise); VADER's boosters and its "but" rule; praise in a question halved;
+  and the complaint patterns a bigram cannot see ("why is my bag ...") added to the negative
+  sum. Left out, as rare or costly: three-word phrases, "kind of", VADER's double negation,
+  its "no" before a sentiment word, capitals, and the Scorer's adjustments after the sum.
+  Sums read that way gain 0.006 macro-F1 and 0.008 negative precision on airline complaints
+  over plain sums of the words (BENCHMARKS.md).
 * ``train`` fits one logistic regression per class against the rest over those features,
   each feature scaled by its naive Bayes log-count ratio for the class (NBSVM, Wang and
   Manning 2012, with logistic loss; scikit-learn, L2, softened balanced class weights). On the
@@ -110,18 +113,19 @@ _FAR = 1 << 20
 _BEFORE_BUT = 0.5
 _AFTER_BUT = 1.5
 """VADER's "but" rule, within a sentence: weights before it count half, after it 1.5 times."""
-_SENTENCE_END = frozenset(".\u2026")
-"""The first characters of a clause end that also ends a sentence ("!" and "?" do too)."""
+_SENTENCE_END = frozenset(".\u2026\n")
+"""The first characters of a clause end that also ends a sentence, as the lexicon scorer
+splits them (a run of "!" and "?" does too: its last mark says whether it asked)."""
 
 _TOKEN = re.compile(
     r"[^\W_]+(?:'[^\W_]+)*"  # words, with inner apostrophes ("can't")
     r"|[:;=8][-o^']?[()\[\]dDpP/\\|*3]"  # emoticons
     r"|<3"
     r"|[!?]"
-    r"|[.,;:\u2026]+"  # clause ends (not features)
+    r"|[.,;:\u2026]+|\n"  # clause ends, and line breaks (not features)
     r"|\S",  # anything else: emoji, symbols
 )
-_CLAUSE_END = frozenset(".,;:\u2026")
+_CLAUSE_END = frozenset(".,;:\u2026\n")
 _WORD, _MARK, _END = 0, 1, 2
 """Kinds of token: a word (or emoji, emoticon), "!" or "?", the end of a clause."""
 _TOKEN_CACHE = 50_000
@@ -230,11 +234,20 @@ class Featurizer:
         since = _FAR  # words read since that negation: negates lexicon weights in a window
         before = _FAR  # ``since`` as it was before the previous word
         added = 0.0  # what the previous word added to the sentence's sums
+        joined = False  # the previous word ended a phrase, so it starts none
+        ended = ""  # the last of the "!" and "?" just read: the sentence ends after them
         previous = ""
         previous_word = ""
         for token in tokens:
             info = known.get(token) or self._token(token)
             kind, token, valence, negates = info
+            if ended and kind != _MARK:
+                if ended == "?":
+                    up *= QUESTION_PRAISE  # praise in a question asks more than it praises
+                positive, negative = positive + up, negative + down
+                up = down = 0.0
+                factor = 1.0
+                ended = ""
             if kind == _END:
                 negated = False
                 since = _FAR
@@ -246,17 +259,19 @@ class Featurizer:
                     factor = 1.0
                 continue
             window = since
-            if previous_word in starts:
+            phrase = None
+            if previous_word in starts and not joined:
                 phrase = lexicon.get(f"{previous_word}_{token}")
                 if phrase is not None:
                     # The phrase's weight replaces its first word's, negated or not as that
-                    # word was: "thank you" counts once, "not impressed" is a complaint.
+                    # word was: "thank you" counts once, "not impressed" is a complaint, and
+                    # the "not" it holds negates nothing after it.
                     valence = phrase
                     if added > 0:
                         up -= added
                     else:
                         down -= added
-                    window = before
+                    window = since = before
             name = f"~{token}" if negated else token
             if valence:
                 boost = BOOSTERS.get(previous_word)
@@ -272,7 +287,7 @@ class Featurizer:
                 else:
                     down += valence
             added = valence
-            if token == "but":
+            if token == "but" and factor == 1.0:  # the first "but" of the sentence
                 up, down, factor = up * _BEFORE_BUT, down * _BEFORE_BUT, _AFTER_BUT
             names[name] = None
             if previous:
@@ -284,17 +299,16 @@ class Featurizer:
                 since = _FAR
                 previous_word = ""
                 added = 0.0
-                if token == "?":
-                    up *= QUESTION_PRAISE  # praise in a question asks more than it praises
-                positive, negative = positive + up, negative + down
-                up = down = 0.0
-                factor = 1.0
+                ended = token
             else:
                 previous_word = token
+                joined = phrase is not None
                 before = since - 1  # as it was when this word began
-                if negates:
+                if negates and not joined:
                     negated = True
                     since = 0
+        if ended == "?":
+            up *= QUESTION_PRAISE
         positive, negative = positive + up, negative + down
         for _, weight in complaint_patterns(lowered, vocabulary, beyond_bigrams=True):
             negative += weight
@@ -366,7 +380,15 @@ class LearnedModel:
             )
         except ModelFormatError:
             raise
-        except (zlib.error, ValueError, KeyError, TypeError, AttributeError) as error:
+        except (
+            zlib.error,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            RecursionError,
+        ) as error:
             raise ModelFormatError(f"stored model cannot be read: {error}") from error
         if (
             not set(classes) <= set(CLASSES)

@@ -66,7 +66,6 @@ PRESENCE_FAILURES = 4
 2.5 s beats outlast the 10 s after which the others stop showing this app."""
 HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
 """After SIGHUP or SIGTERM, the process ends at the latest this long after the signal."""
-"""Heartbeats that fail in a row before the operator is told presence is not shared."""
 WIDE_COLUMNS = 140
 """From this width on, the detail pane sits beside the list."""
 FILTER_CELLS = 30

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from pytest import approx
 
 from tests.synthetic_labels import brand_slang, plain_sentiment
 from tui.core.learn import (
@@ -87,6 +88,15 @@ def test_a_phrase_counts_once_and_is_negated_as_its_first_word_was(scorer: Score
     lexicon = scorer.lexicon
     assert _sums(scorer, "thank you") == (lexicon["thank_you"], 0.0)  # not "thank" as well
     assert _sums(scorer, "not impressed") == (0.0, lexicon["not_impressed"])  # no praise
+    # The negation inside a phrase is spent on it: "great" and "rude" are not negated.
+    assert _sums(scorer, "no problem great flight") == approx(
+        (lexicon["no_problem"] + lexicon["great"], 0)
+    )
+    assert _sums(scorer, "not impressed by rude staff") == approx(
+        (0.0, lexicon["not_impressed"] + lexicon["rude"])
+    )
+    # A word that ends one phrase starts no other ("was told", not "told me").
+    assert _sums(scorer, "was told me rude") == approx((0.0, lexicon["was_told"] + lexicon["rude"]))
 
 
 def test_lexicon_weights_are_negated_as_vader_reads_negation(scorer: Scorer) -> None:
@@ -106,7 +116,14 @@ def test_but_questions_and_boosters_weigh_as_in_the_lexicon_scorer(scorer: Score
     assert _sums(scorer, "great but rude") == (great * 0.5, rude * 1.5)
     assert _sums(scorer, "rude but great") == (great * 1.5, rude * 0.5)
     assert _sums(scorer, "great. But rude") == (great, rude * 1.5)  # within the sentence
+    assert _sums(scorer, "great but rude but good") == approx(
+        (great * 0.5 + good * 1.5, rude * 1.5)
+    )
+    assert _sums(scorer, "great crew\nbut rude") == (great, rude * 1.5)  # a line ends it too
     assert _sums(scorer, "any good seats left?") == (good * QUESTION_PRAISE, 0.0)
+    assert _sums(scorer, "good!?") == (good * QUESTION_PRAISE, 0.0)  # the last mark asks
+    assert _sums(scorer, "good?!") == (good, 0.0)
+    assert _sums(scorer, "good? great") == approx((good * QUESTION_PRAISE + great, 0.0))
     assert _sums(scorer, "very rude") == (0.0, round(rude - BOOSTERS["very"], 6))
 
 
@@ -215,6 +232,7 @@ def test_model_round_trips_as_compressed_json(trained: LearnedScorer, scorer: Sc
         ),
         zlib.compress(b"[" * 100_000 + b"]" * 100_000),
     ],
+    ids=["not-zlib", "a-list", "format-9", "no-weights", "huge-number", "deep-nesting"],
 )
 def test_unreadable_model_is_refused(data: bytes) -> None:
     with pytest.raises(ModelFormatError):

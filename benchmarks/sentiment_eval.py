@@ -313,7 +313,7 @@ def learning_curve(
                 lexicon_metrics = Metrics.of(truth, [lexicon_labels[i] for i in unseen])
                 lexicon_rows.append(_figures(lexicon_metrics))
                 vader_rows.append(_figures(Metrics.of(truth, [vader_labels[i] for i in unseen])))
-                if evaluation.beats_lexicon:
+                if evaluation.takes_over:
                     used += 1
                     deployed_rows.append(learned_rows[-1])
                 else:

@@ -164,7 +164,27 @@ async def test_too_few_labels_trains_nothing_and_says_why(store: Store) -> None:
     outcome = await learn(store, CONFIG)
     assert outcome.stored is None and outcome.evaluation is None
     assert outcome.skipped is not None and "at least 30" in outcome.skipped
+    assert "the label key (o)" in outcome.skipped
     assert await store.models() == []
+
+
+async def test_labels_without_a_class_keep_the_lexicon_in_charge(store: Store) -> None:
+    # Tags alone (complaint, praise) give no neutral labels: a model trained on them beats
+    # the lexicon on those labels, and would call every question negative or positive.
+    pairs = [(t, label) for t, label in brand_slang() if label != "neutral"]
+    ids = await add(store, [t for t, _ in pairs], source="tagged")
+    for mention_id, (_, label) in zip(ids, pairs, strict=True):
+        await store.add_tag(mention_id, "complaint" if label == "negative" else "praise")
+    question = (await add(store, ["does the depot open at nine"], "stream"))[0]
+    outcome = await learn(store, CONFIG)
+    assert outcome.evaluation is not None and outcome.evaluation.beats_lexicon
+    assert outcome.evaluation.thin == ["neutral"]
+    assert outcome.stored is not None and not outcome.stored.in_charge
+    assert outcome.in_charge == "lexicon" and await store.in_charge_version() is None
+    assert "the labels hold no neutral (at least 10 of each" in outcome.evaluation.verdict()
+    mention = await store.mention(question)
+    assert mention is not None and mention.score.model == "lexicon"
+    assert mention.score.label == "neutral"
 
 
 async def test_handing_back_to_the_lexicon(store: Store) -> None:

@@ -34,6 +34,7 @@ from tui.core import learn as learner
 from tui.core.learn import MIN_LABELS, Evaluation, LearnedModel, LearnedScorer, ModelFormatError
 from tui.core.model import Score
 from tui.core.sentiment import Scorer
+from tui.core.text import one_line
 from tui.store import Store, StoreError
 from tui.store.models import Labels, StoredModel
 
@@ -201,9 +202,10 @@ def too_few(labels: Labels, config: Config) -> str | None:
     classes = {e.label for e in labels.examples}
     tags = ", ".join(f"{t} = {label}" for t, label in config.learning.tags.items()) or "none"
     if len(labels.examples) < least:
+        key = one_line(config.keys.get("override_label", "o"))
         return (
             f"{len(labels.examples)} labelled mentions; at least {least} are needed: correct "
-            f"scores with the label key or tag mentions (tags counted as labels: {tags})"
+            f"scores with the label key ({key}) or tag mentions (tags counted as labels: {tags})"
         )
     if len(classes) < 2:
         return (
@@ -245,7 +247,7 @@ async def learn(
         figures=figures,
         labels=len(labels.examples),
         last_event=labels.last_event,
-        in_charge=evaluation.beats_lexicon,
+        in_charge=evaluation.takes_over,
     )
     scorer = await scorer_in_charge(store, lexicon)
     rescored = changed = 0

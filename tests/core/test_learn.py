@@ -18,7 +18,9 @@ from tui.core.learn import (
     LEXICON_SCALE,
     MIN_LABELS,
     REGULARIZATION,
+    Evaluation,
     Featurizer,
+    Figures,
     LearnedModel,
     LearnedScorer,
     ModelFormatError,
@@ -271,6 +273,17 @@ def test_lexicon_stays_in_charge_when_it_cannot_be_beaten(scorer: Scorer) -> Non
     assert not evaluation.beats_lexicon
     verdict = evaluation.verdict()
     assert "lexicon stays in charge" in verdict and "does not beat" in verdict
+
+
+def test_a_class_with_few_labels_keeps_the_lexicon_in_charge() -> None:
+    good, poor = Figures(0.9, 0.9, 0.9, 0.9), Figures(0.5, 0.5, 0.5, 0.5)
+    few = Evaluation(60, {"negative": 30, "neutral": 9, "positive": 21}, 5, good, poor)
+    assert few.beats_lexicon and few.thin == ["neutral"] and not few.takes_over
+    assert "the labels hold only 9 neutral (at least 10 of each" in few.verdict()
+    enough = Evaluation(60, {"negative": 30, "neutral": 10, "positive": 20}, 5, good, poor)
+    assert enough.takes_over and "scores from now on" in enough.verdict()
+    two = Evaluation(60, {"negative": 58, "positive": 2}, 5, good, poor)
+    assert "no neutral and only 2 positive" in two.verdict()
 
 
 def test_learn_refuses_too_few_labels(scorer: Scorer) -> None:

@@ -288,6 +288,14 @@ def test_metrics_from_a_confusion_matrix() -> None:
     assert "macro-F1" in metrics.table()
 
 
+def test_macro_f1_leaves_out_a_class_neither_labelled_nor_predicted() -> None:
+    gold = ["negative", "negative", "positive"]
+    assert Metrics.of(gold, gold).macro_f1 == 1.0  # not 2/3 for the neutral nobody labelled
+    # A class predicted but never labelled counts, at 0: the answers were wrong.
+    said = Metrics.of(gold, ["negative", "neutral", "positive"])
+    assert said.macro_f1 == pytest.approx((2 / 3 + 0 + 1) / 3)
+
+
 def test_threshold_choice_and_cross_validation_on_separable_scores() -> None:
     compounds: list[float | None] = [-0.8, -0.6, -0.4] * 10 + [0.0, 0.1] * 10 + [0.6, 0.9] * 10
     gold = ["negative"] * 30 + ["neutral"] * 20 + ["positive"] * 20

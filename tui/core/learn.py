@@ -62,6 +62,7 @@ from tui.core.sentiment_eval import CLASSES, Metrics
 
 __all__ = [
     "FEATURES_VERSION",
+    "MIN_CLASS_LABELS",
     "MIN_LABELS",
     "Evaluation",
     "Featurizer",
@@ -79,6 +80,10 @@ FEATURES_VERSION = 2
 version is not used (the lexicon scores until the team retrains)."""
 MIN_LABELS = 30
 """Fewer labelled examples than this are too few to train on or to judge a model by."""
+MIN_CLASS_LABELS = 10
+"""Labels of each class a learned model needs before it may score: with fewer it would seldom
+or never give that label, and a stream has all three (tags alone, for complaints and praise,
+give no neutral labels: such a model would call every question negative or positive)."""
 REGULARIZATION = 0.5
 """Inverse L2 strength (scikit-learn's ``C``); chosen on held-out labels and not sensitive
 (0.25 to 1 moves macro-F1 by under 0.01 on 2,000 airline labels)."""
@@ -540,15 +545,35 @@ class Evaluation:
 
     @property
     def beats_lexicon(self) -> bool:
+        """Whether its cross-validated macro-F1 beats the lexicon's on the same labels."""
         return self.learned.macro_f1 > self.lexicon.macro_f1
+
+    @property
+    def thin(self) -> list[str]:
+        """The classes with fewer than ``MIN_CLASS_LABELS`` labels."""
+        return [c for c in CLASSES if self.counts.get(c, 0) < MIN_CLASS_LABELS]
+
+    @property
+    def takes_over(self) -> bool:
+        """Whether the model is to score: it beats the lexicon, on labels of every class."""
+        return self.beats_lexicon and not self.thin
 
     def verdict(self) -> str:
         """One line: whether the learned model takes over, and why."""
         margin = self.learned.macro_f1 - self.lexicon.macro_f1
-        if self.beats_lexicon:
+        if self.takes_over:
             return (
                 f"the learned model scores from now on: its cross-validated macro-F1 beats the "
                 f"lexicon's by {margin:.3f}"
+            )
+        if self.thin:
+            few = " and ".join(
+                f"only {n} {c}" if (n := self.counts.get(c, 0)) else f"no {c}" for c in self.thin
+            )
+            return (
+                f"the lexicon stays in charge: the labels hold {few} (at least "
+                f"{MIN_CLASS_LABELS} of each are needed), and a model trained on them would "
+                "give those mentions the other labels; label some and run `triage learn` again"
             )
         return (
             f"the lexicon stays in charge: the learned model's cross-validated macro-F1 "

@@ -250,6 +250,21 @@ def test_config_errors_name_key_and_line_and_exit_2(
     assert expected in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['"\\u001b[2Jbad\\nkey" = 1\n', '[learning.tags]\n"\\u001b]0;x\\u0007ko\\nx" = "angry"\n'],
+    ids=["top-level", "learning-tags"],
+)
+def test_a_config_key_with_control_characters_is_shown_on_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "learn", "--config", str(config), "--db", str(tmp_path / "m.db"))
+    assert code == 2 and err.count("\n") == 1 and err.startswith("triage: ")
+    assert "\x1b" not in err and "\x07" not in err
+
+
 def test_missing_config_file_named_explicitly_is_an_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -266,8 +281,23 @@ def test_example_config_is_valid() -> None:
 
 
 def test_database_on_missing_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "export", "--db", str(tmp_path / "no" / "where.db"))
+    code, _, err = run(capsys, "init", "--db", str(tmp_path / "no" / "where.db"))
     assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export"], ["report"], ["who"], ["learn"], ["learn", "--list"], ["evidence", "1", "-o", "e"]],
+    ids=["export", "report", "who", "learn", "learn-list", "evidence"],
+)
+def test_a_command_that_reads_refuses_a_database_that_is_not_there(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    typo = tmp_path / "mentoins.db"
+    code, _, err = run(capsys, *command, "--db", str(typo))
+    assert code == 2 and err.count("\n") == 1
+    assert f"no database at {typo}; give --db the team's database" in err
+    assert not list(tmp_path.glob("mentoins.db*"))  # no empty database left behind
 
 
 def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path) -> None:

@@ -594,6 +594,24 @@ def test_triage_learn_reports_figures_and_verdict(
     assert re.search(r"^\(to lexicon\) +\d{4}-\d\d-\d\d ", listing, re.MULTILINE), listing
 
 
+def test_triage_learn_shows_a_hostile_operator_name_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = 'operator = "ev\\u001b[2J\\u202eil\\nfake"\n[learning]\nmin_labels = 30\n'
+    config, db = write_config(tmp_path, hostile), tmp_path / "m.db"
+    common = ["--db", str(db), "--config", str(config)]
+    assert main(["import", str(seed_file(tmp_path, brand_slang())), *common]) == 0
+    capsys.readouterr()
+    assert main(["learn", "--rescore", "none", *common]) == 0
+    out = capsys.readouterr().out
+    (stored,) = [line for line in out.splitlines() if line.startswith("stored as learned-1")]
+    assert "by ev␛il fake, trained in" in stored  # the escape shown, its sequence and bidi gone
+    assert main(["learn", "--list", *common]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 3 and listing[1].startswith("learned-1 ")  # header, row, footer
+    assert not any(c in "\x1b\u202e" for line in listing for c in line)
+
+
 def test_triage_learn_with_too_few_labels_fails_and_says_how_to_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

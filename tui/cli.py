@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tui.config import Config, ConfigError, default_db_path, load_config, parse_duration
 from tui.core.model import STATUSES, Filter, utcnow
 from tui.core.records import parse_time
-from tui.core.text import normalize_tag
+from tui.core.text import normalize_tag, one_line
 from tui.store import Store, StoreError
 from tui.store.access import unix_user
 
@@ -190,6 +190,22 @@ def _db_path(args: argparse.Namespace, *, create_dir: bool = True) -> Path:
     return path
 
 
+def _existing_db(args: argparse.Namespace) -> Path:
+    """The database of a command that reads what is there (export, learn, report ...): it
+    must exist, so that a mistyped --db is an error, not a new empty database."""
+    path = _db_path(args, create_dir=False)
+    try:
+        missing = not path.exists()
+    except OSError:
+        missing = False  # this user cannot look: opening it says why (the group to join ...)
+    if missing:
+        raise UsageError(
+            f"no database at {one_line(str(path))}; give --db the team's database, or make one "
+            "with `triage init` (or by running `triage`)"
+        )
+    return path
+
+
 def _read_only(args: argparse.Namespace) -> bool | None:
     """``Store.open``'s ``read_only`` for a command that only reads: True with --read-only,
     else None (write if this user may, read otherwise)."""
@@ -298,7 +314,6 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 def _refuse_real_mentions(path: Path, operator: str) -> None:
     """``triage demo --db PATH``: the demo feeds only a database of its own (new, or holding
     demo mentions only), never one holding real mentions."""
-    from tui.core.text import one_line
     from tui.demo import holds_only_demo
 
     async def only_demo(store: Store) -> int:
@@ -313,7 +328,6 @@ def _refuse_real_mentions(path: Path, operator: str) -> None:
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
-    from tui.core.text import one_line
     from tui.exchange import import_file
     from tui.ingest import Ingestor, make_scorer
     from tui.progress import meter
@@ -339,7 +353,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from error
         for problem in report.problems:
-            print(problem, file=sys.stderr)
+            print(one_line(problem), file=sys.stderr)
         print(
             f"imported {report.added} new mentions ({report.duplicates} already present: "
             f"{report.updated} updated with new text, {report.unchanged} unchanged; "
@@ -411,12 +425,11 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
 
     return asyncio.run(
-        _with_store(_db_path(args), operator_name(config), run, read_only=_read_only(args))
+        _with_store(_existing_db(args), operator_name(config), run, read_only=_read_only(args))
     )
 
 
 def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
-    from tui.core.text import one_line
     from tui.evidence import EvidenceExists, write_evidence
     from tui.progress import meter
 
@@ -444,7 +457,7 @@ def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
 
     return asyncio.run(
-        _with_store(_db_path(args), operator_name(config), run, read_only=_read_only(args))
+        _with_store(_existing_db(args), operator_name(config), run, read_only=_read_only(args))
     )
 
 
@@ -502,7 +515,7 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
                 config,
                 rescore_scope=args.rescore,
                 folds=args.folds,
-                log=lambda line: print(line, file=sys.stderr),
+                log=lambda line: print(one_line(line), file=sys.stderr),
             )
         except ImportError as error:
             print(
@@ -517,7 +530,9 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
     # --list only reads: it works on a database this user may only read, as export does.
     read_only = _read_only(args) if args.list else False
     return asyncio.run(
-        _with_store(_db_path(args), operator_name(config), run, read_only=read_only, config=config)
+        _with_store(
+            _existing_db(args), operator_name(config), run, read_only=read_only, config=config
+        )
     )
 
 
@@ -538,9 +553,7 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
 
     return asyncio.run(
-        _with_store(
-            _db_path(args, create_dir=False), operator_name(config), run, read_only=_read_only(args)
-        )
+        _with_store(_existing_db(args), operator_name(config), run, read_only=_read_only(args))
     )
 
 
@@ -568,16 +581,13 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
 
     return asyncio.run(
-        _with_store(
-            _db_path(args, create_dir=False), operator_name(config), run, read_only=_read_only(args)
-        )
+        _with_store(_existing_db(args), operator_name(config), run, read_only=_read_only(args))
     )
 
 
 def cmd_init(args: argparse.Namespace, config: Config) -> int:
     """``triage init [--shared GROUP]``: create or migrate the database; with ``--shared``,
     first make its directory the group's (setgid, group rwx) and its files group rw."""
-    from tui.core.text import one_line
     from tui.store.schema import MIGRATIONS
     from tui.store.sharing import ShareError, describe, share
 
@@ -619,7 +629,7 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
         return await run_test(store, config, since, args.format, sys.stdout)
 
     return asyncio.run(
-        _with_store(_db_path(args), operator_name(config), run, read_only=True, config=config)
+        _with_store(_existing_db(args), operator_name(config), run, read_only=True, config=config)
     )
 
 
@@ -645,7 +655,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(getattr(args, "config", None))
         return COMMANDS[args.command](args, config)
     except (ConfigError, UsageError, StoreError) as error:
-        print(f"triage: {error}", file=sys.stderr)
+        # One line, whatever the error quotes (a config key, a path, an operator's name).
+        print(f"triage: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (``triage export | head``): nothing is wrong with the data.
@@ -653,7 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except OSError as error:
-        print(f"triage: {error}", file=sys.stderr)
+        print(f"triage: {one_line(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE

@@ -41,6 +41,7 @@ import httpx
 from tui.alerting import Alerter
 from tui.config import Config, ConfigError
 from tui.core.model import utcnow
+from tui.core.text import one_line
 from tui.delivery import Deliverer
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
@@ -512,7 +513,8 @@ async def collect(
 
 
 def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """A log line on stderr: one line, whatever it quotes (a source's error, a holder's name)."""
+    print(one_line(line), file=sys.stderr, flush=True)
 
 
 def run_collect_cli(

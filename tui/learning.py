@@ -478,7 +478,7 @@ def describe_outcome(outcome: LearnOutcome, config: Config, rescore_scope: str) 
     lines.extend(_figures_table(evaluation))
     stamp = outcome.stored.trained_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     lines.append(
-        f"stored as {outcome.stored.name} ({stamp}, by {outcome.stored.trained_by}, "
+        f"stored as {outcome.stored.name} ({stamp}, by {one_line(outcome.stored.trained_by, 60)}, "
         f"trained in {outcome.seconds:.1f}s)"
     )
     lines.append(evaluation.verdict())
@@ -511,7 +511,7 @@ def describe_models(models: Sequence[StoredModel], in_charge: str) -> str:
         )
         lines.append(
             f"{name:<{width}}{model.trained_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
-            f"{model.trained_by[:11]:<12}{model.labels:>7}"
+            f"{one_line(model.trained_by, 40)[:11]:<12}{model.labels:>7}"
             f"{_number(learned.get('macro_f1')):>12}{_number(lexicon.get('macro_f1')):>12}  {used}"
         )
     lines.append(f"{in_charge} scores now")

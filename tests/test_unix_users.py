@@ -480,6 +480,30 @@ def test_an_outsider_gets_one_line_naming_the_group_to_join(
     assert f"only its owner ({team.writer})" in _one_line(result)
 
 
+def test_a_database_of_ones_own_made_read_only_says_chmod_not_ask_the_owner(
+    team: Team, records: Callable[..., Path]
+) -> None:
+    parent = _folder(team, team.writer, "own", 0o755)
+    db = parent / "m.db"
+    assert team.run(team.writer, "import", str(records("late")), "--db", str(db)).returncode == 0
+    db.chmod(0o444)
+    result = team.run(team.writer, "import", str(records("late")), "--db", str(db))
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert f"is not writable by {team.writer}; it is yours: `chmod u+w {db}`" in line, line
+    # Reading it needs the -wal and -shm nobody has open (a reader may not make them): the
+    # same advice, as the file is the user's own.
+    for reads in (["export"], ["learn", "--list"]):
+        result = team.run(team.writer, *reads, "--db", str(db))
+        assert result.returncode == 2, (reads, result.stderr)
+        assert f"or it is yours: `chmod u+w {db}`" in _one_line(result)
+    parent.chmod(0o555)
+    fresh = parent / "new.db"
+    result = team.run(team.writer, "import", str(records("late")), "--db", str(fresh))
+    assert result.returncode == 2
+    assert f"it is yours: `chmod u+w {parent}`" in _one_line(result)
+
+
 # -- who did it ---------------------------------------------------------------------------------
 
 

@@ -159,6 +159,15 @@ def join_hint(group: str | None, user: str, path: Path) -> str:
     return f"ask its owner to share it: `triage init --shared GROUP --db {shown(path)}`"
 
 
+def _yours_or(target: Path, bits: str, hint: str) -> str:
+    """``chmod u+BITS target`` when ``target`` belongs to this user (its mode is theirs to
+    change: asking an owner or joining a group would be the wrong advice), else ``hint``."""
+    info = _stat(target)
+    if info is not None and info.st_uid == os.geteuid():
+        return f"it is yours: `chmod u+{bits} {shown(target)}`"
+    return hint
+
+
 def check(path: Path) -> Access:
     """Whether this user may write ``path`` and every file SQLite needs beside it (its
     directory when one of them is missing), and may read it; nothing is opened."""
@@ -171,17 +180,20 @@ def check(path: Path) -> Access:
         return Access(path, user, not problem, problem, unreadable, group, blocked)
 
     if not can(directory, os.X_OK):
-        problem = f"{user} may not enter {shown(directory)}; {hint}"
+        problem = f"{user} may not enter {shown(directory)}; {_yours_or(directory, 'rwx', hint)}"
         return verdict(problem, problem)
     if _stat(path) is None:
         absent = f"{shown(path)} does not exist; drop --read-only to create it"
         if not can(directory, os.W_OK):
             problem = f"cannot create {shown(path)}: {shown(directory)} is not writable by {user}"
-            return verdict(f"{problem}; {hint}", absent)
+            return verdict(f"{problem}; {_yours_or(directory, 'w', hint)}", absent)
         return verdict("", absent)
-    readable = "" if can(path, os.R_OK) else f"{shown(path)} is not readable by {user}; {hint}"
+    readable = ""
+    if not can(path, os.R_OK):
+        readable = f"{shown(path)} is not readable by {user}; {_yours_or(path, 'r', hint)}"
     if not can(path, os.W_OK):
-        return verdict(f"{shown(path)} is not writable by {user}; {hint}", readable)
+        fix = _yours_or(path, "w", hint)
+        return verdict(f"{shown(path)} is not writable by {user}; {fix}", readable)
     blocked = tuple(c for c in companions(path) if _stat(c) is not None and not can(c, os.W_OK))
     if blocked:
         first = blocked[0]
@@ -197,7 +209,7 @@ def check(path: Path) -> Access:
     if missing and not can(directory, os.W_OK):
         return verdict(
             f"{shown(directory)} is not writable by {user}, and SQLite creates "
-            f"{shown(path)}-wal and -shm there; {hint}",
+            f"{shown(path)}-wal and -shm there; {_yours_or(directory, 'w', hint)}",
             readable,
         )
     return verdict("", readable)
@@ -276,7 +288,7 @@ def opening_read_only(path: Path, *, may_create: bool) -> Iterator[None]:
                 f"{shown(path)} is read-only for {user} and nobody has it open, so "
                 f"{shown(missing[0])} is missing and a reader may not create it (it would "
                 f"lock the others out); read it while `triage collect` or an app runs, or "
-                f"{join_hint(team_group(path), user, path)}"
+                f"{_yours_or(path, 'w', join_hint(team_group(path), user, path))}"
             )
         yield
     finally:

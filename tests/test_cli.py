@@ -265,6 +265,26 @@ def test_a_config_key_with_control_characters_is_shown_on_one_line(
     assert "\x1b" not in err and "\x07" not in err
 
 
+def test_argument_errors_are_one_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["learn", "--folds", "abc"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1
+    assert (
+        err
+        == "triage learn: argument --folds: invalid int value: 'abc'; see `triage learn --help`\n"
+    )
+    with pytest.raises(SystemExit) as done:
+        main(["no-such-command"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1 and "invalid choice" in err
+    assert main(["init", "--db", str(tmp_path / "m.db")]) == 0
+    code, _, err = run(capsys, "learn", "--list", "--lexicon", "--db", str(tmp_path / "m.db"))
+    assert code == 2 and "--list only lists" in err
+
+
 def test_missing_config_file_named_explicitly_is_an_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

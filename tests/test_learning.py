@@ -587,7 +587,8 @@ def test_triage_learn_reports_figures_and_verdict(
     listing = capsys.readouterr().out
     assert "learned-1" in listing and "in charge" in listing
     assert main(["learn", "--lexicon", "--rescore", "none", *common]) == 0
-    assert "the lexicon scores from now on" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out == "the lexicon scores from now on; nothing re-scored (--rescore none)\n"
     assert main(["learn", "--list", *common]) == 0
     listing = capsys.readouterr().out
     assert "lexicon scores now" in listing

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui.config import Config, ConfigError, default_db_path, load_config, parse_duration
 from tui.core.model import STATUSES, Filter, utcnow
@@ -33,6 +33,14 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """Bad arguments or environment: exit 2 with this message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors one line as every other error (not the usage and then the
+    message); each command's parser is one of these too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {one_line(message)}; see `{self.prog} --help`\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="open the database for reading only (automatic when you may not write it)",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="triage",
         description="Live triage of brand mentions. Without a command, opens the app.",
         parents=[common],
@@ -497,6 +505,8 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
 
     if args.folds is not None and not 2 <= args.folds <= 20:
         raise UsageError("--folds must be between 2 and 20")
+    if args.list and args.lexicon:
+        raise UsageError("--list only lists; run `triage learn --lexicon` on its own")
     if not args.list:
         _writes(args, "learn")
 
@@ -507,7 +517,12 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
             return EXIT_OK
         if args.lexicon:
             count = await use_lexicon(store, config, rescore_scope=args.rescore)
-            print(f"the lexicon scores from now on; re-scored {count} mentions")
+            done = (
+                "nothing re-scored (--rescore none)"
+                if args.rescore == "none"
+                else f"re-scored {count} mentions"
+            )
+            print(f"the lexicon scores from now on; {done}")
             return EXIT_OK
         try:
             outcome = await learn(

@@ -233,6 +233,11 @@ class Store(
         except (sqlite3.Error, StoreError) as error:
             await db.close()
             cause = error.__cause__ if isinstance(error, StoreError) else error
+            if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+                raise StoreError(
+                    f"{path} is not a database (SQLite: {cause}); check --db, which names the "
+                    "team's database file"
+                ) from error
             raise StoreError(
                 f"cannot use database {path}: {cause}; check that the file and its directory "
                 "are writable (SQLite needs to create -wal and -shm files beside it) or pass "

@@ -186,6 +186,11 @@ def test_reasons_name_the_words_that_moved_the_score(
     weights = {r.term: r.weight for r in score.reasons}
     assert weights["zorbled"] < 0
     assert weights["not: flimpy"] < 0  # a negated word is shown as such, and counts against
+    # The lexicon's two features name the words in them, not "the lexicon's words".
+    both = LearnedScorer(scorer, model).score("thank you, but why is the courier so rude")
+    terms = {r.term for r in both.reasons}
+    assert "lexicon: thank you" in terms, terms
+    assert "lexicon: rude, rhetorical 'why'" in terms, terms
     assert len(score.reasons) <= 8
     strengths = [abs(r.weight) for r in score.reasons]
     assert strengths == sorted(strengths, reverse=True)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import random
 import re
 import zlib
@@ -106,8 +107,8 @@ _SHOWN = 0.05
 """A feature pulling less than this (either way) is not shown as a reason."""
 _LINK = "(shares a link)"
 """The feature of a post with a URL in it (the URL itself is not read)."""
-_LEXICON_POSITIVE = "lexicon: positive words"
-_LEXICON_NEGATIVE = "lexicon: negative words and patterns"
+_LEXICON_WORDS = 3
+"""Words a lexicon feature's reason names."""
 _NEGATION_SCALE = -0.74
 """VADER's factor for a word after a negation."""
 _NEGATION_WINDOW = 3
@@ -166,6 +167,10 @@ class Features:
     negative: float
     """Sum of the lexicon's negative word weights and complaint patterns, squashed into
     (-1, 0]."""
+    positive_words: tuple[str, ...] = ()
+    """The words and phrases in the positive sum, as the reasons name them."""
+    negative_words: tuple[str, ...] = ()
+    """The words, phrases and complaint patterns in the negative sum."""
 
 
 def _squash(total: float) -> float:
@@ -239,6 +244,8 @@ class Featurizer:
         since = _FAR  # words read since that negation: negates lexicon weights in a window
         before = _FAR  # ``since`` as it was before the previous word
         added = 0.0  # what the previous word added to the sentence's sums
+        ups: list[str] = []  # the words in the positive sum, and in the negative one
+        downs: list[str] = []
         joined = False  # the previous word ended a phrase, so it starts none
         ended = ""  # the last of the "!" and "?" just read: the sentence ends after them
         previous = ""
@@ -274,11 +281,14 @@ class Featurizer:
                     valence = phrase
                     if added > 0:
                         up -= added
-                    else:
+                        ups.pop()
+                    elif added < 0:
                         down -= added
+                        downs.pop()
                     window = since = before
             name = f"~{token}" if negated else token
             if valence:
+                shown = token if phrase is None else f"{previous_word} {token}"
                 boost = BOOSTERS.get(previous_word)
                 if boost:
                     valence += boost if valence > 0 else -boost
@@ -286,11 +296,15 @@ class Featurizer:
                     valence *= _NEGATION_SCALE
                     if valence > 0:
                         valence *= NEGATED_PROBLEM  # "not late" is not praise
-                valence *= factor
+                    shown = f"not: {shown}"
+                if factor != 1.0:
+                    valence *= factor
                 if valence > 0:
                     up += valence
-                else:
+                    ups.append(shown)
+                elif valence < 0:
                     down += valence
+                    downs.append(shown)
             added = valence
             if token == "but" and factor == 1.0:  # the first "but" of the sentence
                 up, down, factor = up * _BEFORE_BUT, down * _BEFORE_BUT, _AFTER_BUT
@@ -315,14 +329,21 @@ class Featurizer:
         if ended == "?":
             up *= QUESTION_PRAISE
         positive, negative = positive + up, negative + down
-        for _, weight in complaint_patterns(lowered, vocabulary, beyond_bigrams=True):
+        for pattern, weight in complaint_patterns(lowered, vocabulary, beyond_bigrams=True):
             negative += weight
+            downs.append(pattern)
         if not has_letters and positive == negative == 0.0:
             return None
         if shares_link(text):
             names[_LINK] = None
         scale = LEXICON_SCALE
-        return Features(tuple(names), scale * _squash(positive), scale * _squash(negative))
+        return Features(
+            tuple(names),
+            scale * _squash(positive),
+            scale * _squash(negative),
+            tuple(ups),
+            tuple(downs),
+        )
 
 
 # -- the model --------------------------------------------------------------------------------
@@ -459,30 +480,53 @@ class LearnedScorer:
             weights = get(name)
             if weights is None:
                 continue
-            neg += weights[0]
-            neu += weights[1]
-            pos += weights[2]
-            if weights[3] is not None:
-                moved.append(weights[3])
-        for value, w, pull, term in (
-            (found.positive, self._lexicon_positive, self._lexicon_polarity[0], _LEXICON_POSITIVE),
-            (found.negative, self._lexicon_negative, self._lexicon_polarity[1], _LEXICON_NEGATIVE),
+            down, flat, up, shown = weights
+            neg += down
+            neu += flat
+            pos += up
+            if shown is not None:
+                moved.append(shown)
+        for value, w, pull, words in (
+            (
+                found.positive,
+                self._lexicon_positive,
+                self._lexicon_polarity[0],
+                found.positive_words,
+            ),
+            (
+                found.negative,
+                self._lexicon_negative,
+                self._lexicon_polarity[1],
+                found.negative_words,
+            ),
         ):
             if value:
                 neg, neu, pos = neg + value * w[0], neu + value * w[1], pos + value * w[2]
-                moved.append((abs(value * pull), Reason(term, round(value * pull, 3))))
+                moved.append(
+                    (abs(value * pull), Reason(_lexicon_term(words), round(value * pull, 3)))
+                )
         top = max(neg, neu, pos)
         e_neg, e_neu, e_pos = math.exp(neg - top), math.exp(neu - top), math.exp(pos - top)
         compound = round((e_pos - e_neg) / (e_neg + e_neu + e_pos), 4)
         label: Label = "negative" if top == neg else "positive" if top == pos else "neutral"
         if len(moved) > 1:
-            moved.sort(key=_first, reverse=True)
+            moved.sort(key=_STRENGTH, reverse=True)
         reasons = tuple(reason for _, reason in moved[:MAX_REASONS])
         return Score(compound, label, reasons, self.name)
 
 
-def _first(item: tuple[float, Reason]) -> float:
-    return item[0]
+_STRENGTH = operator.itemgetter(0)
+"""The key reasons are sorted by, their strength (a C function: every score sorts them)."""
+
+
+def _lexicon_term(words: Sequence[str]) -> str:
+    """The reason for one of the lexicon features: the words that made it up ("lexicon:
+    great, thank you"), the first ``_LEXICON_WORDS`` of them."""
+    if len(words) == 1:
+        return f"lexicon: {words[0]}"
+    distinct = list(dict.fromkeys(words))
+    shown = ", ".join(distinct[:_LEXICON_WORDS])
+    return f"lexicon: {shown}, …" if len(distinct) > _LEXICON_WORDS else f"lexicon: {shown}"
 
 
 def _polarity(weights: Sequence[float], slots: Sequence[int | None]) -> float:

@@ -236,7 +236,7 @@ async def test_missing_directory_gives_a_one_line_error(tmp_path: Path) -> None:
 async def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     path.write_bytes(b"this is not a database at all, and cannot become one" * 100)
-    with pytest.raises(StoreError, match="x.db is not a database .* check --db") as info:
+    with pytest.raises(StoreError, match=r"x\.db is not a database .* check --db") as info:
         await Store.open(path, "a")
     assert "\n" not in str(info.value) and "writable" not in str(info.value)
     assert path.read_bytes().startswith(b"this is not a database")  # untouched

@@ -69,6 +69,13 @@ def test_features_read_text_as_the_lexicon_does(scorer: Scorer) -> None:
     assert 0 < found.positive < 3 and found.negative <= 0
 
 
+def test_a_stretched_word_is_read_as_its_short_form(scorer: Scorer) -> None:
+    found = Featurizer(scorer).features("sooooo slooooow today")
+    assert found is not None
+    assert {"soo", "sloow", "soo sloow"} <= set(found.names)
+    assert Featurizer(scorer).features("soooo slooow today") == found
+
+
 def test_negation_ends_at_the_clause(scorer: Scorer) -> None:
     found = Featurizer(scorer).features("not late, but rude")
     assert found is not None

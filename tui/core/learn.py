@@ -199,6 +199,8 @@ class Featurizer:
             info = (_MARK, token, 0.0, False)
         else:
             read = _DIGITS.sub("0", token) if token[0].isdigit() else token
+            if len(read) > 2 and _REPEAT.search(read):
+                read = _REPEAT.sub(r"\1\1", read)  # "sooooo" is read as "soo"
             valence = self._lexicon.get(read)
             if valence is None and not read.isascii():
                 valence = self._emoji.get(read)
@@ -226,8 +228,6 @@ class Featurizer:
         lowered = readable.lower()
         if "\u2019" in lowered:
             lowered = lowered.replace("\u2019", "'")
-        if _REPEAT.search(lowered):
-            lowered = _REPEAT.sub(r"\1\1", lowered)
         tokens = _TOKEN.findall(lowered)
         vocabulary = set(tokens)
         if ascii_text and has_letters and language_of_words(vocabulary) != "en":

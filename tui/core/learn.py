@@ -26,7 +26,7 @@ macro-F1 on those labels beats the lexicon scorer's on the same labels (``Evalua
   0.01-0.02 macro-F1 on airline complaints and on the Apple tweets, at a higher negative
   recall (and by 0.01 less on the SXSW tweets; BENCHMARKS.md). scikit-learn is only needed
   to train; the ratios fold into the weights, so scoring is plain Python over the stored
-  weights, about as fast as VADER itself.
+  weights, at about 0.83x the speed of VADER itself.
 * ``LearnedScorer`` scores with a model: the label is the most probable class, the compound is
   P(positive) - P(negative), and the reasons are the features that moved it most, each with its
   signed weight (positive pushes towards positive).

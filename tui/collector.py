@@ -625,9 +625,13 @@ async def doctor(
 
 
 def format_doctor_table(rows: Sequence[DoctorRow]) -> str:
-    """A plain-text table (status in words, so it reads without color)."""
+    """A plain-text table (status in words, so it reads without color); every cell one line
+    (a source's name is the config's, its detail may quote what a server answered)."""
     header = ("SOURCE", "KIND", "STATUS", "DETAIL")
-    lines = [header, *((r.name, r.kind, r.status, r.detail) for r in rows)]
+    lines = [
+        header,
+        *((one_line(r.name), one_line(r.kind), r.status, one_line(r.detail)) for r in rows),
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(3)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True))

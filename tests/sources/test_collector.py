@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -561,6 +562,10 @@ async def test_doctor_reports_each_source(
     table = format_doctor_table(rows)
     assert table.splitlines()[0].split() == ["SOURCE", "KIND", "STATUS", "DETAIL"]
     assert TOKEN not in table
+    # What a server answers is quoted in the detail: one line, no escape reaches the terminal.
+    hostile = replace(rows[0], name="hn\x1b[2J", detail="HTTP 500: <b>x</b>\n\x1b]0;pwned\x07")
+    shown = format_doctor_table([hostile]).splitlines()
+    assert len(shown) == 2 and "\x1b" not in shown[1] and "\x07" not in shown[1]
 
     rows, ok = await doctor(config(hn(server)), client=client)
     assert ok and [r.status for r in rows] == ["ok"]

@@ -37,9 +37,11 @@ from tui.learning import (
     TrainingFailed,
     _in_child_process,
     _scorer_options,
+    describe_models,
     learn,
     rescore,
     scorer_in_charge,
+    unusable,
     use_lexicon,
 )
 from tui.sources.base import Http, PollResult, Source
@@ -302,6 +304,12 @@ async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store)
     await _store_model(store, old.to_bytes(), pairs)
     lexicon = make_scorer(CONFIG)
     assert await scorer_in_charge(store, lexicon) is lexicon  # learned-1 cannot score
+    (stored,) = await store.models()
+    listing = describe_models([stored], "lexicon", await unusable(store, stored))
+    assert listing.splitlines()[-1] == (
+        "(learned-1 was made by an older version of the program and no longer scores: the "
+        "collector lease holder retrains within a minute, or run `triage learn`)"
+    )
     config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
     log = Log()
     retrainer = Retrainer(config, store, log)

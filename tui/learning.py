@@ -46,11 +46,13 @@ __all__ = [
     "Retrainer",
     "TextScorer",
     "TrainingFailed",
+    "Unusable",
     "describe_models",
     "describe_outcome",
     "learn",
     "rescore",
     "scorer_in_charge",
+    "unusable",
     "use_lexicon",
 ]
 
@@ -333,6 +335,33 @@ class ModelFollower:
         return self._scorer
 
 
+@dataclass(frozen=True, slots=True)
+class Unusable:
+    """Why this program cannot score with a stored model."""
+
+    why: str
+    newer: bool = False
+    """Made by a newer version of the program (which retrains it), not an older one."""
+
+
+async def unusable(store: Store, model: StoredModel) -> Unusable | None:
+    """Why this program cannot score with ``model``: made by another version of the program
+    (one that read text differently), or unreadable; None when it can."""
+    name = f"learned-{model.version}"
+    data = await store.model_data(model.version)
+    if data is None:
+        return Unusable(f"{name} has no model stored")
+    try:
+        learned = LearnedModel.from_bytes(data, model.version)
+    except ModelFormatError as error:
+        return Unusable(f"{name} cannot be read ({error})")
+    if learned.features_version < learner.FEATURES_VERSION:
+        return Unusable(f"{name} was made by an older version of the program and no longer scores")
+    if learned.features_version > learner.FEATURES_VERSION:
+        return Unusable(f"{name} was made by a newer version of the program", newer=True)
+    return None
+
+
 class Retrainer:
     """Retrains in the collector lease holder after ``[learning] retrain_after`` new label
     changes. ``nudge`` after a batch is stored; ``run`` checks on nudges and every
@@ -394,18 +423,11 @@ class Retrainer:
         version made it (that version retrains), or once it was retrained for."""
         if latest is None or not latest.in_charge or latest.version == self._read:
             return None
-        name = f"learned-{latest.version}"
-        data = await self.store.model_data(latest.version)
-        if data is None:
-            return f"{name} has no model stored"
-        try:
-            model = LearnedModel.from_bytes(data, latest.version)
-        except ModelFormatError as error:
-            return f"{name} cannot be read ({error})"
-        if model.features_version < learner.FEATURES_VERSION:
-            return f"{name} was made by an older version of the program and no longer scores"
-        self._read = latest.version
-        return None
+        problem = await unusable(self.store, latest)
+        if problem is None or problem.newer:
+            self._read = latest.version
+            return None
+        return problem.why
 
     async def run(self, halt: asyncio.Event) -> None:
         """Until ``halt``: check when nudged or every ``RETRAIN_CHECK`` seconds."""
@@ -493,8 +515,11 @@ def describe_outcome(outcome: LearnOutcome, config: Config, rescore_scope: str) 
     return "\n".join(lines)
 
 
-def describe_models(models: Sequence[StoredModel], in_charge: str) -> str:
-    """What ``triage learn --list`` prints: every training, newest first."""
+def describe_models(
+    models: Sequence[StoredModel], in_charge: str, problem: Unusable | None = None
+) -> str:
+    """What ``triage learn --list`` prints: every training, newest first; ``problem``: why
+    the newest model, which beat the lexicon, does not score here."""
     if not models:
         return "no model trained yet; the lexicon scores (run `triage learn`)"
     names = [model.name if model.has_model else f"({LEXICON_ROW})" for model in models]
@@ -515,6 +540,13 @@ def describe_models(models: Sequence[StoredModel], in_charge: str) -> str:
             f"{_number(learned.get('macro_f1')):>12}{_number(lexicon.get('macro_f1')):>12}  {used}"
         )
     lines.append(f"{in_charge} scores now")
+    if problem is not None and problem.newer:
+        lines.append(f"({problem.why}, which this one cannot score with: the lexicon scores here)")
+    elif problem is not None:
+        lines.append(
+            f"({problem.why}: the collector lease holder retrains within a minute, or run "
+            "`triage learn`)"
+        )
     return "\n".join(lines)
 
 

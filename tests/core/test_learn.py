@@ -26,6 +26,7 @@ from tui.core.learn import (
     ModelFormatError,
     _Design,
     _folds,
+    _lexicon_term,
     _prepare,
     _Trainer,
     choose_biases,
@@ -198,6 +199,9 @@ def test_reasons_name_the_words_that_moved_the_score(
     terms = {r.term for r in both.reasons}
     assert "lexicon: thank you" in terms, terms
     assert "lexicon: rude, rhetorical 'why'" in terms, terms
+    many = Featurizer(scorer).features("third time on hold, charged twice, rude and broken")
+    assert many is not None
+    assert _lexicon_term(many.negative_words) == "lexicon: charged twice, rude, broken and 2 more"
     assert len(score.reasons) <= 8
     strengths = [abs(r.weight) for r in score.reasons]
     assert strengths == sorted(strengths, reverse=True)
@@ -296,6 +300,7 @@ def test_a_class_with_few_labels_keeps_the_lexicon_in_charge() -> None:
     assert enough.takes_over and "scores from now on" in enough.verdict()
     two = Evaluation(60, {"negative": 58, "positive": 2}, 5, good, poor)
     assert "no neutral and only 2 positive" in two.verdict()
+    assert "label 10 more neutral and 8 more positive and run" in two.verdict()
 
 
 def test_learn_refuses_too_few_labels(scorer: Scorer) -> None:

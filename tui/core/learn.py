@@ -26,7 +26,7 @@ macro-F1 on those labels beats the lexicon scorer's on the same labels (``Evalua
   0.01-0.02 macro-F1 on airline complaints and on the Apple tweets, at a higher negative
   recall (and by 0.01 less on the SXSW tweets; BENCHMARKS.md). scikit-learn is only needed
   to train; the ratios fold into the weights, so scoring is plain Python over the stored
-  weights, at about 0.83x the speed of VADER itself.
+  weights, at about 0.85x the speed of VADER itself.
 * ``LearnedScorer`` scores with a model: the label is the most probable class, the compound is
   P(positive) - P(negative), and the reasons are the features that moved it most, each with its
   signed weight (positive pushes towards positive).
@@ -167,10 +167,11 @@ class Features:
     negative: float
     """Sum of the lexicon's negative word weights and complaint patterns, squashed into
     (-1, 0]."""
-    positive_words: tuple[str, ...] = ()
-    """The words and phrases in the positive sum, as the reasons name them."""
-    negative_words: tuple[str, ...] = ()
-    """The words, phrases and complaint patterns in the negative sum."""
+    positive_words: tuple[tuple[float, str], ...] = ()
+    """The words and phrases in the positive sum, as the reasons name them, each with its
+    weight, in the order of the text."""
+    negative_words: tuple[tuple[float, str], ...] = ()
+    """The words, phrases and complaint patterns in the negative sum (weights below 0)."""
 
 
 def _squash(total: float) -> float:
@@ -244,8 +245,8 @@ class Featurizer:
         since = _FAR  # words read since that negation: negates lexicon weights in a window
         before = _FAR  # ``since`` as it was before the previous word
         added = 0.0  # what the previous word added to the sentence's sums
-        ups: list[str] = []  # the words in the positive sum, and in the negative one
-        downs: list[str] = []
+        ups: list[tuple[float, str]] = []  # the words in the positive sum, and the negative
+        downs: list[tuple[float, str]] = []
         joined = False  # the previous word ended a phrase, so it starts none
         ended = ""  # the last of the "!" and "?" just read: the sentence ends after them
         previous = ""
@@ -301,10 +302,10 @@ class Featurizer:
                     valence *= factor
                 if valence > 0:
                     up += valence
-                    ups.append(shown)
+                    ups.append((valence, shown))
                 elif valence < 0:
                     down += valence
-                    downs.append(shown)
+                    downs.append((valence, shown))
             added = valence
             if token == "but" and factor == 1.0:  # the first "but" of the sentence
                 up, down, factor = up * _BEFORE_BUT, down * _BEFORE_BUT, _AFTER_BUT
@@ -331,7 +332,7 @@ class Featurizer:
         positive, negative = positive + up, negative + down
         for pattern, weight in complaint_patterns(lowered, vocabulary, beyond_bigrams=True):
             negative += weight
-            downs.append(pattern)
+            downs.append((weight, pattern))
         if not has_letters and positive == negative == 0.0:
             return None
         if shares_link(text):
@@ -519,14 +520,20 @@ _STRENGTH = operator.itemgetter(0)
 """The key reasons are sorted by, their strength (a C function: every score sorts them)."""
 
 
-def _lexicon_term(words: Sequence[str]) -> str:
-    """The reason for one of the lexicon features: the words that made it up ("lexicon:
-    great, thank you"), the first ``_LEXICON_WORDS`` of them."""
+def _lexicon_term(words: Sequence[tuple[float, str]]) -> str:
+    """The reason for one of the lexicon features: the words that made it up, in the order
+    of the text ("lexicon: thank you, great"); of more than ``_LEXICON_WORDS``, the strongest,
+    and how many more."""
     if len(words) == 1:
-        return f"lexicon: {words[0]}"
-    distinct = list(dict.fromkeys(words))
-    shown = ", ".join(distinct[:_LEXICON_WORDS])
-    return f"lexicon: {shown}, …" if len(distinct) > _LEXICON_WORDS else f"lexicon: {shown}"
+        return f"lexicon: {words[0][1]}"
+    strength: dict[str, float] = {}
+    for weight, word in words:
+        strength[word] = strength.get(word, 0.0) + abs(weight)
+    if len(strength) <= _LEXICON_WORDS:
+        return f"lexicon: {', '.join(strength)}"
+    strongest = sorted(strength, key=strength.__getitem__, reverse=True)[:_LEXICON_WORDS]
+    shown = ", ".join(word for word in strength if word in strongest)
+    return f"lexicon: {shown} and {len(strength) - _LEXICON_WORDS} more"
 
 
 def _polarity(weights: Sequence[float], slots: Sequence[int | None]) -> float:
@@ -611,13 +618,14 @@ class Evaluation:
                 f"lexicon's by {margin:.3f}"
             )
         if self.thin:
-            few = " and ".join(
-                f"only {n} {c}" if (n := self.counts.get(c, 0)) else f"no {c}" for c in self.thin
-            )
+            counts = {c: self.counts.get(c, 0) for c in self.thin}
+            few = " and ".join(f"only {n} {c}" if n else f"no {c}" for c, n in counts.items())
+            more = " and ".join(f"{MIN_CLASS_LABELS - n} more {c}" for c, n in counts.items())
             return (
                 f"the lexicon stays in charge: the labels hold {few} (at least "
                 f"{MIN_CLASS_LABELS} of each are needed), and a model trained on them would "
-                "give those mentions the other labels; label some and run `triage learn` again"
+                f"give those mentions the other labels; label {more} and run `triage learn` "
+                "again"
             )
         return (
             f"the lexicon stays in charge: the learned model's cross-validated macro-F1 "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import json
 import os
 import shutil
@@ -277,12 +278,36 @@ def test_argument_errors_are_one_line_with_exit_2(
         == "triage learn: argument --folds: invalid int value: 'abc'; see `triage learn --help`\n"
     )
     with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    version = importlib.metadata.version("mention-triage")
+    assert done.value.code == 0 and capsys.readouterr().out == f"triage {version}\n"
+    with pytest.raises(SystemExit) as done:
         main(["no-such-command"])
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.count("\n") == 1 and "invalid choice" in err
     assert main(["init", "--db", str(tmp_path / "m.db")]) == 0
-    code, _, err = run(capsys, "learn", "--list", "--lexicon", "--db", str(tmp_path / "m.db"))
-    assert code == 2 and "--list only lists" in err
+    for flag in (["--lexicon"], ["--rescore", "all"], ["--folds", "3"]):
+        code, _, err = run(capsys, "learn", "--list", *flag, "--db", str(tmp_path / "m.db"))
+        assert code == 2 and "--list only lists" in err, flag
+
+
+def test_collect_errors_are_usage_errors_and_leave_no_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "m.db"
+    code, _, err = run(capsys, "collect", "--once", "--db", str(db))
+    assert code == 2 and err.startswith("triage: no enabled sources;") and err.count("\n") == 1
+    assert not db.exists()
+    config = tmp_path / "config.toml"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("", encoding="utf-8")
+    config.write_text(
+        f'[[sources]]\nkind = "jsonl"\nname = "bridge"\npath = "{feed}"\n', encoding="utf-8"
+    )
+    db.write_bytes(b"not sqlite at all" * 100)
+    code, _, err = run(capsys, "collect", "--once", "--config", str(config), "--db", str(db))
+    assert code == 2 and err.startswith("triage: ") and "is not a database" in err
+    assert db.read_bytes() == b"not sqlite at all" * 100
 
 
 def test_missing_config_file_named_explicitly_is_an_error(
@@ -318,6 +343,9 @@ def test_a_command_that_reads_refuses_a_database_that_is_not_there(
     assert code == 2 and err.count("\n") == 1
     assert f"no database at {typo}; give --db the team's database" in err
     assert not list(tmp_path.glob("mentoins.db*"))  # no empty database left behind
+    typo.touch()  # an empty file is not a database either, and stays empty
+    code, _, err = run(capsys, *command, "--db", str(typo))
+    assert code == 2 and f"no database at {typo}" in err and typo.stat().st_size == 0
 
 
 def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -33,6 +34,13 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """Bad arguments or environment: exit 2 with this message."""
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("mention-triage")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout not installed
+        return "(not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Live triage of brand mentions. Without a command, opens the app.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"triage {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -121,7 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     learn.add_argument(
         "--rescore",
         choices=("open", "all", "none"),
-        default="open",
         help="mentions to score again afterwards (default: open, i.e. status new)",
     )
     learn.add_argument("--folds", type=int, help="cross-validation folds (default: [learning])")
@@ -203,10 +211,10 @@ def _existing_db(args: argparse.Namespace) -> Path:
     must exist, so that a mistyped --db is an error, not a new empty database."""
     path = _db_path(args, create_dir=False)
     try:
-        missing = not path.exists()
+        missing = not path.exists() or (path.is_file() and path.stat().st_size == 0)
     except OSError:
         missing = False  # this user cannot look: opening it says why (the group to join ...)
-    if missing:
+    if missing:  # (an empty file is not a database yet: reading it would write one)
         raise UsageError(
             f"no database at {one_line(str(path))}; give --db the team's database, or make one "
             "with `triage init` (or by running `triage`)"
@@ -500,20 +508,27 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
         describe_outcome,
         learn,
         scorer_in_charge,
+        unusable,
         use_lexicon,
     )
 
     if args.folds is not None and not 2 <= args.folds <= 20:
         raise UsageError("--folds must be between 2 and 20")
-    if args.list and args.lexicon:
-        raise UsageError("--list only lists; run `triage learn --lexicon` on its own")
+    if args.list and (args.lexicon or args.rescore or args.folds is not None):
+        raise UsageError("--list only lists; give --lexicon, --rescore and --folds without it")
+    args.rescore = args.rescore or "open"
     if not args.list:
         _writes(args, "learn")
 
     async def run(store: Store) -> int:
         if args.list:
             current = await scorer_in_charge(store, make_scorer(config))
-            print(describe_models(await store.models(), current.name))
+            models = await store.models()
+            newest = models[0] if models else None
+            problem = None
+            if newest is not None and newest.in_charge and current.name != newest.name:
+                problem = await unusable(store, newest)
+            print(describe_models(models, current.name, problem))
             return EXIT_OK
         if args.lexicon:
             count = await use_lexicon(store, config, rescore_scope=args.rescore)

@@ -523,12 +523,25 @@ def run_collect_cli(
     """``triage collect [--once]`` from start to exit code; SIGINT/SIGTERM stop it after the
     batch in hand (a second signal ends it at once)."""
 
+    # The sources are checked before the database is opened, so a config without any leaves
+    # no new database behind; these are usage errors, said as every command says them.
+    try:
+        if not build_sources(config):
+            _stderr(
+                "triage: no enabled sources; add [[sources]] tables to the config (see "
+                "config.example.toml)"
+            )
+            return 2
+    except ConfigError as error:
+        _stderr(f"triage: {error}")
+        return 2
+
     async def main() -> int:
         try:
             store = await Store.open(db_path, operator or getpass.getuser(), sla=config.on_call.sla)
         except StoreError as error:
-            _stderr(str(error))
-            return 1
+            _stderr(f"triage: {error}")
+            return 2
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         signals = (signal.SIGINT, signal.SIGTERM)

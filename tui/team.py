@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tui.core.format import age, stamp
-from tui.core.model import utcnow
+from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
 from tui.store.presence import Presence, TeamMember
 
@@ -83,21 +83,22 @@ def row(member: TeamMember, now: datetime | None = None) -> tuple[str, ...]:
 
 
 def record(member: TeamMember) -> dict[str, Any]:
-    """One team view row for ``triage who --format json``: times in ISO 8601, UTC."""
+    """One team view row for ``triage who --format json``: times in ISO 8601, UTC, written as
+    the export writes them (``2026-12-02T14:09:26.933Z``)."""
     p = member.presence
     return {
         "operator": p.operator,
         "unix_user": p.unix_user,
         "host": p.host,
         "pid": p.pid,
-        "since": p.started_at.isoformat(),
-        "heartbeat": p.beat_at.isoformat(),
+        "since": iso(p.started_at),
+        "heartbeat": iso(p.beat_at),
         "mention_id": p.mention_id,
         "first_line": first_line(member.first_line) if member.first_line is not None else None,
         "activity": p.activity,
-        "activity_since": p.activity_since.isoformat(),
+        "activity_since": iso(p.activity_since),
         "handled": member.handled,
-        "shift_start": member.shift_start.isoformat(),
+        "shift_start": iso(member.shift_start),
     }
 
 

@@ -478,7 +478,10 @@ def test_run_collect_cli_once(
     cfg = config(hn(server))
     assert run_collect_cli(cfg, tmp_path / "m.db", once=True, operator="ops") == 0
     assert " hn: ok, 3 new of 3" in capsys.readouterr().err
-    assert run_collect_cli(cfg, tmp_path / "missing" / "m.db", once=True) == 1
+    # A database that cannot be opened is a usage error, said as every command says it.
+    assert run_collect_cli(cfg, tmp_path / "missing" / "m.db", once=True) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("triage: ") and "does not exist" in err and err.count("\n") == 1
 
 
 # -- streaming into the store -------------------------------------------------------------------

@@ -5,6 +5,7 @@ shared directory, the Unix user on events. What needs several Unix users is in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import sqlite3
@@ -239,22 +240,37 @@ async def test_in_a_shared_directory_every_file_is_group_read_write(tmp_path: Pa
     assert all("cannot reach" in f.detail and "chmod o+x" in f.detail for f in problems)
 
 
+def _sqlite_file(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE t(x)")
+
+
 def test_doctor_names_the_fix_for_each_file(tmp_path: Path) -> None:
     loose = tmp_path / "loose"
     loose.mkdir()
     os.chmod(loose, 0o770)  # group-writable, not setgid
-    (loose / "m.db").write_bytes(b"")
+    _sqlite_file(loose / "m.db")
     (error,) = [f for f in diagnose(loose / "m.db") if f.status == "error"]
     assert "not setgid" in error.detail and f"chmod g+s {loose}" in error.detail
 
     team = tmp_path / "team"
     team.mkdir()
     os.chmod(team, 0o2770)
-    (team / "m.db").write_bytes(b"")
+    _sqlite_file(team / "m.db")
     os.chmod(team / "m.db", 0o640)
     errors = [f for f in diagnose(team / "m.db") if f.status == "error"]
     (error,) = [f for f in errors if "cannot reach" not in f.detail]
     assert f"chmod g+rw {team / 'm.db'}" in error.detail and "group cannot read" in error.detail
+
+
+def test_doctor_says_a_file_that_is_no_database_is_the_wrong_file(tmp_path: Path) -> None:
+    (tmp_path / "noise.db").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "empty.db").write_bytes(b"")
+    for name, what in (("noise.db", "is not an SQLite database"), ("empty.db", "is empty")):
+        errors = [f.detail for f in diagnose(tmp_path / name) if f.status == "error"]
+        assert any(e.startswith(f"{tmp_path / name} {what}; check --db") for e in errors), errors
+    _sqlite_file(tmp_path / "real.db")
+    assert not [f for f in diagnose(tmp_path / "real.db") if "check --db" in f.detail]
 
 
 def test_read_only_flag_is_refused_by_commands_that_write(

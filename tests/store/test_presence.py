@@ -127,6 +127,7 @@ async def seed_more(store: Store) -> None:
 async def test_triage_who_prints_each_running_app(db_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     import asyncio
     import json
+    import re
 
     from tui.cli import main
 
@@ -143,6 +144,8 @@ async def test_triage_who_prints_each_running_app(db_path: Path, capsys) -> None
     assert record["operator"] == "sam" and record["mention_id"] == ids[2]
     assert record["first_line"] == "text 2" and record["handled"] == 1
     assert record["activity"] == "replying"
+    for key in ("since", "heartbeat", "activity_since", "shift_start"):  # as the export writes
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record[key]), record
     assert await asyncio.to_thread(main, ["who", "--db", str(db_path)]) == 0
     header, line = capsys.readouterr().out.splitlines()
     assert header.split()[0] == "operator" and "handled" in header

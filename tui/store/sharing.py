@@ -187,6 +187,9 @@ def diagnose(path: Path) -> list[Finding]:
             Finding("ok", f"{shown(path)} does not exist yet; the first triage command creates it")
         )
         return findings
+    content = _content(path)
+    if content is not None:
+        findings.append(content)
     db_owner = os.stat(path).st_uid
     for file in (path, *companions(path)):
         try:
@@ -219,6 +222,23 @@ def diagnose(path: Path) -> list[Finding]:
     else:
         findings.append(Finding("warning", allowed.read_problem))
     return findings
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _content(path: Path) -> Finding | None:
+    """An error when the file is not an SQLite database (or is empty), so that a --db naming
+    the wrong file is found here too; None when its header is SQLite's or cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return None  # unreadable: the findings on its mode say why
+    if header == _SQLITE_HEADER:
+        return None
+    what = "is empty" if not header else "is not an SQLite database"
+    return Finding("error", f"{shown(path)} {what}; check --db, which names the team's database")
 
 
 def _clearable(path: Path) -> bool:

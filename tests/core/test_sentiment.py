@@ -410,6 +410,9 @@ def test_the_demo_stream_reads_the_right_way() -> None:
         "Does @parcelly deliver to PO boxes? Thinking of switching.": "neutral",
         "Oh great, another 'delivery exception' from @parcelly. Love that for me.": "negative",
         "@parcelly imagine paying for this garbage 🤡🤡🤡": "negative",
+        # "Thanks for nothing" makes the thanks and praise after it sarcasm, as "oh great" does.
+        "Thanks for nothing @parcelly. Really appreciate the 'delivered' photo of someone "
+        "else's door.": "negative",
     }
     for text, label in expected.items():
         assert demo.score(text).label == label, (text, demo.score(text))

@@ -426,6 +426,10 @@ _RULES: tuple[_Rule, ...] = (
     ),
 )
 
+_SARCASM = frozenset({"sarcastic praise", "sarcastic thanks"})
+"""Rules that make every thanks and praise in the text sarcasm ("thanks for nothing. Really
+appreciate ..."), discounted however strong."""
+
 # Praise words that customers use ironically or as politeness inside a complaint.
 _POLITE_OR_SARCASTIC = _wordset(
     """
@@ -655,7 +659,7 @@ class Scorer:
             reasons.append(Reason(name, weight))
         # Thanks and praise inside a clear complaint are politeness or sarcasm ("thanks for
         # nothing", "great job losing my bag"): they do not outweigh the complaint.
-        sarcastic = any(name == "sarcastic praise" for name, _ in rule_weights)
+        sarcastic = any(name in _SARCASM for name, _ in rule_weights)
         if praise and (
             sarcastic
             or (complaint <= _COMPLAINT_FOR_DISCOUNT and -complaint >= _COMPLAINT_SHARE * praise)

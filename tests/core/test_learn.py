@@ -75,6 +75,9 @@ def test_a_stretched_word_is_read_as_its_short_form(scorer: Scorer) -> None:
     assert found is not None
     assert {"soo", "sloow", "soo sloow"} <= set(found.names)
     assert Featurizer(scorer).features("soooo slooow today") == found
+    # The complaint patterns read it shortened too: "stilllll no" is "still no".
+    assert _sums(scorer, "stilllll no bag") == _sums(scorer, "still no bag")
+    assert _sums(scorer, "cannnnot check in")[1] < 0
 
 
 def test_negation_ends_at_the_clause(scorer: Scorer) -> None:

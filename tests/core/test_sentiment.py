@@ -397,6 +397,18 @@ def test_idioms_of_enthusiasm(scorer: Scorer) -> None:
     assert "negated service" not in weights(scorer.score("you can't go wrong with them"))
 
 
+def test_nothing_but_and_nothing_short_of_are_praise_not_sarcasm() -> None:
+    scorer = Scorer(["Parcelly"])
+    for text in (
+        "Thanks for nothing but smooth deliveries all year, love you guys!",
+        "Thank you for nothing short of amazing support, you are the best",
+    ):
+        score = scorer.score(text)
+        assert score.label == "positive", (text, score)
+        assert "sarcastic thanks" not in {r.term for r in score.reasons}
+    assert scorer.score("thanks for nothing, parcelly").label == "negative"
+
+
 def test_the_demo_stream_reads_the_right_way() -> None:
     """Posts of the built-in demo that were read the wrong way round; each now reads right
     through the general fixes above (none is a rule of its own)."""

@@ -190,6 +190,8 @@ class Featurizer:
             term.split("_", 1)[0] for term in self._lexicon if "_" in term
         )
         self._tokens: dict[str, tuple[int, str, float, bool]] = {}
+        self._stretched: set[str] = set()
+        """Tokens of the cache read in a shorter form ("stilllll" as "still")."""
 
     def _token(self, token: str) -> tuple[int, str, float, bool]:
         """What the loop needs to know of a token (cached: most tokens recur): its kind, the
@@ -202,6 +204,7 @@ class Featurizer:
             read = _DIGITS.sub("0", token) if token[0].isdigit() else token
             if len(read) > 2 and _REPEAT.search(read):
                 read = _REPEAT.sub(r"\1\1", read)  # "sooooo" is read as "soo"
+                self._stretched.add(token)
             valence = self._lexicon.get(read)
             if valence is None and not read.isascii():
                 valence = self._emoji.get(read)
@@ -209,6 +212,7 @@ class Featurizer:
             info = (_WORD, read, valence or 0.0, negates)
         if len(self._tokens) >= _TOKEN_CACHE:
             self._tokens.clear()
+            self._stretched.clear()
         self._tokens[token] = info
         return info
 
@@ -330,6 +334,10 @@ class Featurizer:
         if ended == "?":
             up *= QUESTION_PRAISE
         positive, negative = positive + up, negative + down
+        if self._stretched and not self._stretched.isdisjoint(vocabulary):
+            # The patterns read the words as the loop did: "stilllll no bag" is "still no".
+            lowered = _REPEAT.sub(r"\1\1", lowered)
+            vocabulary = set(_TOKEN.findall(lowered))
         for pattern, weight in complaint_patterns(lowered, vocabulary, beyond_bigrams=True):
             negative += weight
             downs.append((weight, pattern))

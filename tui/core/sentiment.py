@@ -327,7 +327,10 @@ _RULES: tuple[_Rule, ...] = (
     # Thanks for what did not happen is sarcasm: "thanks for nothing", "thank you for nothing".
     _Rule(
         "sarcastic thanks",
-        re.compile(r"\b(?:thanks|thank you|thx|cheers)\s+(?:\w+\s+)?for\s+(?:\w+\s+)?nothing\b"),
+        re.compile(
+            r"\b(?:thanks|thank you|thx|cheers)\s+(?:\w+\s+)?for\s+(?:\w+\s+)?nothing\b"
+            r"(?!\s+(?:but|short\s+of|less\s+than)\b)"  # "nothing but smooth deliveries"
+        ),
         -2.0,
         frozenset({"nothing"}),
     ),

@@ -346,6 +346,8 @@ def test_a_command_that_reads_refuses_a_database_that_is_not_there(
     typo.touch()  # an empty file is not a database either, and stays empty
     code, _, err = run(capsys, *command, "--db", str(typo))
     assert code == 2 and f"no database at {typo}" in err and typo.stat().st_size == 0
+    code, _, err = run(capsys, *command, "--db", str(tmp_path))
+    assert code == 2 and f"{tmp_path} is a directory; give --db the database file" in err
 
 
 def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path) -> None:

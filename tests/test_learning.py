@@ -184,6 +184,8 @@ async def test_labels_without_a_class_keep_the_lexicon_in_charge(store: Store) -
     assert outcome.stored is not None and not outcome.stored.in_charge
     assert outcome.in_charge == "lexicon" and await store.in_charge_version() is None
     assert "the labels hold no neutral (at least 10 of each" in outcome.evaluation.verdict()
+    listing = describe_models(await store.models(), "lexicon")
+    assert listing.splitlines()[1].endswith("  too few neutral")
     mention = await store.mention(question)
     assert mention is not None and mention.score.model == "lexicon"
     assert mention.score.label == "neutral"
@@ -310,6 +312,8 @@ async def test_a_model_an_upgrade_cannot_read_is_retrained_at_once(store: Store)
         "(learned-1 was made by an older version of the program and no longer scores: the "
         "collector lease holder retrains within a minute, or run `triage learn`)"
     )
+    off = describe_models([stored], "lexicon", await unusable(store, stored), retrains=False)
+    assert off.splitlines()[-1].endswith(": run `triage learn`; [learning] retrain_after = 0)")
     config = Config(learning=LearningConfig(min_labels=30, retrain_after=500))
     log = Log()
     retrainer = Retrainer(config, store, log)
@@ -601,6 +605,14 @@ def test_triage_learn_reports_figures_and_verdict(
     listing = capsys.readouterr().out
     assert "lexicon scores now" in listing
     assert re.search(r"^\(to lexicon\) +\d{4}-\d\d-\d\d ", listing, re.MULTILINE), listing
+    assert main(["learn", "--lexicon", "--rescore", "none", *common]) == 0
+    capsys.readouterr()
+    assert main(["learn", "--list", *common]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:4]
+    # Only the newest training is in charge; the earlier hand-over is history.
+    assert rows[0].startswith("(to lexicon)") and rows[0].endswith("  in charge"), rows
+    assert rows[1].startswith("(to lexicon)") and rows[1].endswith("  -"), rows
+    assert rows[2].startswith("learned-1") and rows[2].endswith("  beat lexicon"), rows
 
 
 def test_triage_learn_shows_a_hostile_operator_name_on_one_line(

@@ -502,6 +502,12 @@ def test_a_database_of_ones_own_made_read_only_says_chmod_not_ask_the_owner(
     result = team.run(team.writer, "import", str(records("late")), "--db", str(fresh))
     assert result.returncode == 2
     assert f"it is yours: `chmod u+w {parent}`" in _one_line(result)
+    # The file writable again, its directory not: reading needs the -wal and -shm made there.
+    db.chmod(0o644)
+    result = team.run(team.writer, "export", "--db", str(db))
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert f"it is yours: `chmod u+w {parent}`" in line and f"chmod u+w {db}" not in line, line
 
 
 # -- who did it ---------------------------------------------------------------------------------

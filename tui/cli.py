@@ -11,6 +11,7 @@ import asyncio
 import importlib.metadata
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
@@ -211,10 +212,14 @@ def _existing_db(args: argparse.Namespace) -> Path:
     must exist, so that a mistyped --db is an error, not a new empty database."""
     path = _db_path(args, create_dir=False)
     try:
-        missing = not path.exists() or (path.is_file() and path.stat().st_size == 0)
-    except OSError:
-        missing = False  # this user cannot look: opening it says why (the group to join ...)
-    if missing:  # (an empty file is not a database yet: reading it would write one)
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        info = None
+    except OSError:  # this user cannot look: opening it says why (the group to join ...)
+        return path
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{one_line(str(path))} is a directory; give --db the database file")
+    if info is None or info.st_size == 0:  # (an empty file is no database: reading writes one)
         raise UsageError(
             f"no database at {one_line(str(path))}; give --db the team's database, or make one "
             "with `triage init` (or by running `triage`)"
@@ -528,7 +533,8 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
             problem = None
             if newest is not None and newest.in_charge and current.name != newest.name:
                 problem = await unusable(store, newest)
-            print(describe_models(models, current.name, problem))
+            retrains = config.learning.retrain_after > 0
+            print(describe_models(models, current.name, problem, retrains=retrains))
             return EXIT_OK
         if args.lexicon:
             count = await use_lexicon(store, config, rescore_scope=args.rescore)

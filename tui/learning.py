@@ -516,10 +516,15 @@ def describe_outcome(outcome: LearnOutcome, config: Config, rescore_scope: str) 
 
 
 def describe_models(
-    models: Sequence[StoredModel], in_charge: str, problem: Unusable | None = None
+    models: Sequence[StoredModel],
+    in_charge: str,
+    problem: Unusable | None = None,
+    *,
+    retrains: bool = True,
 ) -> str:
     """What ``triage learn --list`` prints: every training, newest first; ``problem``: why
-    the newest model, which beat the lexicon, does not score here."""
+    the newest model, which beat the lexicon, does not score here; ``retrains``: whether the
+    lease holder retrains on its own (``retrain_after`` above 0)."""
     if not models:
         return "no model trained yet; the lexicon scores (run `triage learn`)"
     names = [model.name if model.has_model else f"({LEXICON_ROW})" for model in models]
@@ -528,26 +533,39 @@ def describe_models(
         f"{'model':<{width}}{'trained (UTC)':<21}{'by':<12}{'labels':>7}{'learned F1':>12}"
         f"{'lexicon F1':>12}  used"
     ]
-    for model, name in zip(models, names, strict=True):
+    for index, (model, name) in enumerate(zip(models, names, strict=True)):
         learned = model.figures.get("learned") or {}
         lexicon = model.figures.get("lexicon") or {}
-        used = (
-            "in charge" if model.name == in_charge else ("beat lexicon" if model.in_charge else "-")
-        )
         lines.append(
             f"{name:<{width}}{model.trained_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
             f"{one_line(model.trained_by, 40)[:11]:<12}{model.labels:>7}"
-            f"{_number(learned.get('macro_f1')):>12}{_number(lexicon.get('macro_f1')):>12}  {used}"
+            f"{_number(learned.get('macro_f1')):>12}{_number(lexicon.get('macro_f1')):>12}  "
+            f"{_used(model, newest=index == 0, in_charge=in_charge)}"
         )
     lines.append(f"{in_charge} scores now")
     if problem is not None and problem.newer:
         lines.append(f"({problem.why}, which this one cannot score with: the lexicon scores here)")
-    elif problem is not None:
+    elif problem is not None and retrains:
         lines.append(
             f"({problem.why}: the collector lease holder retrains within a minute, or run "
             "`triage learn`)"
         )
+    elif problem is not None:
+        lines.append(f"({problem.why}: run `triage learn`; [learning] retrain_after = 0)")
     return "\n".join(lines)
+
+
+def _used(model: StoredModel, *, newest: bool, in_charge: str) -> str:
+    """The list's last column: only the newest training can be in charge."""
+    if newest and model.name == in_charge:
+        return "in charge"
+    if model.in_charge:
+        return "beat lexicon"
+    try:
+        thin = Evaluation.from_json(model.figures).thin if model.has_model else []
+    except (KeyError, TypeError, ValueError):
+        thin = []
+    return f"too few {', '.join(thin)}" if thin else "-"
 
 
 LEXICON_ROW = "to lexicon"

@@ -271,6 +271,9 @@ def test_doctor_says_a_file_that_is_no_database_is_the_wrong_file(tmp_path: Path
         assert any(e.startswith(f"{tmp_path / name} {what}; check --db") for e in errors), errors
     _sqlite_file(tmp_path / "real.db")
     assert not [f for f in diagnose(tmp_path / "real.db") if "check --db" in f.detail]
+    (tmp_path / "folder.db").mkdir()
+    errors = [f.detail for f in diagnose(tmp_path / "folder.db") if f.status == "error"]
+    assert f"{tmp_path / 'folder.db'} is a directory; give --db the database file" in errors
 
 
 def test_read_only_flag_is_refused_by_commands_that_write(

@@ -168,6 +168,12 @@ def _yours_or(target: Path, bits: str, hint: str) -> str:
     return hint
 
 
+def _needs_write(path: Path) -> Path:
+    """What keeps this user from making the -wal and -shm: the database file, or else (it is
+    writable) its directory."""
+    return path.parent if can(path, os.W_OK) else path
+
+
 def check(path: Path) -> Access:
     """Whether this user may write ``path`` and every file SQLite needs beside it (its
     directory when one of them is missing), and may read it; nothing is opened."""
@@ -288,7 +294,7 @@ def opening_read_only(path: Path, *, may_create: bool) -> Iterator[None]:
                 f"{shown(path)} is read-only for {user} and nobody has it open, so "
                 f"{shown(missing[0])} is missing and a reader may not create it (it would "
                 f"lock the others out); read it while `triage collect` or an app runs, or "
-                f"{_yours_or(path, 'w', join_hint(team_group(path), user, path))}"
+                f"{_yours_or(_needs_write(path), 'w', join_hint(team_group(path), user, path))}"
             )
         yield
     finally:

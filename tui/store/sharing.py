@@ -230,6 +230,8 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 def _content(path: Path) -> Finding | None:
     """An error when the file is not an SQLite database (or is empty), so that a --db naming
     the wrong file is found here too; None when its header is SQLite's or cannot be read."""
+    if path.is_dir():
+        return Finding("error", f"{shown(path)} is a directory; give --db the database file")
     try:
         with open(path, "rb") as file:
             header = file.read(len(_SQLITE_HEADER))

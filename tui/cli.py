@@ -507,15 +507,14 @@ def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
 def cmd_learn(args: argparse.Namespace, config: Config) -> int:
     """``triage learn``: train on every operator label, report the cross-validated figures
     next to the lexicon's, store the model and re-score; ``--list`` shows the stored ones."""
-    from tui.ingest import make_scorer
     from tui.learning import (
         describe_models,
         describe_outcome,
         learn,
-        scorer_in_charge,
         unusable,
         use_lexicon,
     )
+    from tui.store.models import LEXICON
 
     if args.folds is not None and not 2 <= args.folds <= 20:
         raise UsageError("--folds must be between 2 and 20")
@@ -527,14 +526,13 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
 
     async def run(store: Store) -> int:
         if args.list:
-            current = await scorer_in_charge(store, make_scorer(config))
             models = await store.models()
             newest = models[0] if models else None
-            problem = None
-            if newest is not None and newest.in_charge and current.name != newest.name:
-                problem = await unusable(store, newest)
+            in_charge = newest is not None and newest.in_charge
+            problem = await unusable(store, newest) if newest is not None and in_charge else None
+            current = newest.name if newest is not None and in_charge and not problem else LEXICON
             retrains = config.learning.retrain_after > 0
-            print(describe_models(models, current.name, problem, retrains=retrains))
+            print(describe_models(models, current, problem, retrains=retrains))
             return EXIT_OK
         if args.lexicon:
             count = await use_lexicon(store, config, rescore_scope=args.rescore)

@@ -459,6 +459,16 @@ def _describe(outcome: PollOutcome) -> str:
 # -- triage collect -------------------------------------------------------------------------
 
 
+def enabled_sources(config: Config) -> list[Source]:
+    """``build_sources``, and a ``ConfigError`` when no source is enabled: nothing to collect."""
+    sources = build_sources(config)
+    if not sources:
+        raise ConfigError(
+            "no enabled sources; add [[sources]] tables to the config (see config.example.toml)"
+        )
+    return sources
+
+
 async def collect(
     config: Config,
     store: Store,
@@ -480,12 +490,9 @@ async def collect(
     the pages behind snapshots (queued by any process) while holding it.
     """
     try:
-        sources = build_sources(config)
+        sources = enabled_sources(config)
     except ConfigError as error:
         log(str(error))
-        return 2
-    if not sources:
-        log("no enabled sources; add [[sources]] tables to the config (see config.example.toml)")
         return 2
     own_client = client is None
     client = client or make_client()
@@ -526,12 +533,7 @@ def run_collect_cli(
     # The sources are checked before the database is opened, so a config without any leaves
     # no new database behind; these are usage errors, said as every command says them.
     try:
-        if not build_sources(config):
-            _stderr(
-                "triage: no enabled sources; add [[sources]] tables to the config (see "
-                "config.example.toml)"
-            )
-            return 2
+        enabled_sources(config)
     except ConfigError as error:
         _stderr(f"triage: {error}")
         return 2

@@ -438,7 +438,11 @@ class LearnedScorer:
     """Scores text with a ``LearnedModel``, reading it as the lexicon ``Scorer`` does."""
 
     def __init__(self, scorer: Scorer, model: LearnedModel) -> None:
-        self.check_version(model)
+        if model.features_version != FEATURES_VERSION:
+            raise ModelFormatError(
+                f"model {model.name} was made by featurizer {model.features_version}, this "
+                f"program has {FEATURES_VERSION}; retrain with `triage learn`"
+            )
         self.model = model
         self.name = model.name
         self.lexicon = scorer
@@ -467,15 +471,6 @@ class LearnedScorer:
             _polarity(model.lexicon_positive, slots),
             _polarity(model.lexicon_negative, slots),
         )
-
-    @staticmethod
-    def check_version(model: LearnedModel) -> None:
-        """``ModelFormatError`` unless ``model`` reads text as this program's ``Featurizer``."""
-        if model.features_version != FEATURES_VERSION:
-            raise ModelFormatError(
-                f"model {model.name} was made by featurizer {model.features_version}, this "
-                f"program has {FEATURES_VERSION}; retrain with `triage learn`"
-            )
 
     def score(self, text: str) -> Score:
         """Score ``text``; never raises on odd input."""

@@ -189,3 +189,38 @@ async def test_n_shows_the_open_negatives_the_status_line_counts(make_app, db_pa
         await settle(app, pilot)
         assert [r.author for r in app.mentions.shown()] == ["ann"]
         assert "open negatives" in str(app.query_one("#status").render())
+
+
+@pytest.mark.parametrize("width", [80, 44, 24])
+def test_reasons_wrap_between_reasons_and_keep_each_term_with_its_weight(width: int) -> None:
+    from rich.console import Console
+
+    from tui.core.model import Mention, Reason, Score
+    from tui.ui.widgets.detail import render_mention
+
+    reasons = (
+        Reason("praise inside a complaint", -5.04),
+        Reason("lexicon: rude, rhetorical 'why'", -1.4),
+        Reason("love", 3.2),
+        Reason("delivery exception", -1.5),
+        Reason("'still' with nothing done", -1.2),
+        Reason("a\x1b[2Jb\nc", -0.3),
+    )
+    now = utcnow()
+    mention = Mention(
+        1, "demo", "x", None, "ann", "late", now, now, "en",
+        Score(-0.9, "negative", reasons), None, (), "new", None, None, b"",
+    )  # fmt: skip
+    console = Console(width=width, no_color=True, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(render_mention(mention))
+    lines = captured.get().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  praise"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("tags"))
+    block = lines[start:end]
+    assert block and all(line.startswith("  ") and len(line) <= width for line in block)
+    joined = [line.strip() for line in block]
+    for reason in ("praise inside a complaint -5.04", "love +3.20", "a␛b c -0.30"):
+        if len(reason) <= width - 2:  # a reason that fits is never split over two lines
+            assert any(reason in line for line in joined), (reason, block)
+    assert "\x1b" not in captured.get()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.geometry import Size
@@ -39,6 +39,39 @@ def _line(label: str, value: str, style: str = "") -> Text:
     return text
 
 
+class Flow:
+    """Items laid out in lines as words are, each kept whole on its line (a reason's term is
+    never split from its weight), two spaces apart, every line indented; only an item wider
+    than the pane is wrapped, within itself."""
+
+    def __init__(self, items: list[Text], indent: int = 2, gap: int = 2) -> None:
+        self.items = items
+        self.indent = indent
+        self.gap = gap
+
+    @property
+    def plain(self) -> str:
+        return " " * self.indent + (" " * self.gap).join(item.plain for item in self.items)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        room = max(1, options.max_width - self.indent)
+        margin = " " * self.indent
+        line, used = Text(margin), 0
+        for item in self.items:
+            if used and used + self.gap + item.cell_len > room:
+                yield line
+                line, used = Text(margin), 0
+            elif used:
+                line.append(" " * self.gap)
+                used += self.gap
+            pieces = item.wrap(console, room) if item.cell_len > room else [item]
+            for piece in pieces[:-1]:
+                yield Text(margin) + piece
+            line.append_text(pieces[-1])
+            used += pieces[-1].cell_len
+        yield line
+
+
 def _section(title: str) -> Text:
     return Text(f"\n{title}", _HEAD)
 
@@ -55,7 +88,7 @@ def render_mention(
     palette = palette or {}
     now = now or utcnow()
     label = mention.effective_label
-    parts: list[Text] = [Text(for_display(truncate(mention.text)) or "(empty)"), Text()]
+    parts: list[Text | Flow] = [Text(for_display(truncate(mention.text)) or "(empty)"), Text()]
     heading = Text()
     heading.append(MARKS[label], f"bold {palette.get(label, '')}".strip())
     if mention.operator_label:
@@ -91,14 +124,11 @@ def render_mention(
     score.append(f"  scored by {one_line(mention.score.model)}", _DIM)
     parts.append(score)
     if mention.score.reasons:
-        reasons = Text("  ")
-        for index, reason in enumerate(mention.score.reasons[:12]):
-            if index:
-                reasons.append(", ")
-            reasons.append(one_line(reason.term))
+        reasons = []
+        for reason in mention.score.reasons[:12]:
             tone = palette.get("negative" if reason.weight < 0 else "positive", "")
-            reasons.append(f" {reason.weight:+.2f}", tone)
-        parts.append(reasons)
+            reasons.append(Text(one_line(reason.term)).append(f" {reason.weight:+.2f}", tone))
+        parts.append(Flow(reasons))
 
     parts.append(_line("tags", " ".join(f"#{t}" for t in mention.tags) or "none"))
     if mention.assigned_to:

@@ -6,9 +6,12 @@ Source names, errors (which can quote a server's reply) and the lease holder are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from rich.table import Table
+from rich.cells import cell_len, set_cell_size
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -55,19 +58,10 @@ class HealthScreen(ModalScreen[None]):
         else:
             holder, beat = lease
             lease_text.append(f"{one_line(holder)} (heartbeat {ago(beat, now)})")
-        self.query_one("#lease", Static).update(lease_text)
-        table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-        for column in (
-            "source",
-            "state",
-            "last success",
-            "last error",
-            "1h",
-            "rate left",
-            "next poll",
-        ):
-            table.add_column(column, overflow="fold")
         states = {state.name: state for state in await self.store.source_states()}
+        if lease is None and any(state.kind == "demo" for state in states.values()):
+            lease_text.append(" (the demo stream feeds this app itself)")
+        self.query_one("#lease", Static).update(lease_text)
         rows: list[tuple[str, ...]] = []
         for name in dict.fromkeys([*self.configured, *states]):
             state = states.get(name)
@@ -91,9 +85,36 @@ class HealthScreen(ModalScreen[None]):
                 )
             )
         self.rows = rows
-        if not rows:
-            table.add_row("(no sources configured)", "", "", "", "", "", "")
-        for row in rows:
-            # Each cell on one line: a source name or an error from a server cannot add rows.
-            table.add_row(*(Text(one_line(cell)) for cell in row))
-        self.query_one("#table", Static).update(table)
+        self.query_one("#table", Static).update(render_table(rows))
+
+
+_COLUMNS = ("source", "state", "last success", "1h", "rate left", "next poll")
+_CELLS = (0, 1, 2, 4, 5, 6)
+"""Where each column's cell is in a row (the error, at 3, gets a line of its own)."""
+_NAME_WIDTH = 24
+"""A longer source name is cut short (``…``), so that the columns fit 80 columns."""
+
+
+def render_table(rows: list[tuple[str, ...]]) -> RenderableType:
+    """One line per source, its columns aligned, and under a source with an error the error,
+    indented, wrapped to the screen's width: a source name or a server's reply can neither add
+    rows of its own nor push the columns off the screen."""
+    if not rows:
+        return Text("(no sources configured)")
+    cells = [[one_line(row[i]) for i in _CELLS] for row in rows]
+    for line in cells:
+        if cell_len(line[0]) > _NAME_WIDTH:
+            line[0] = set_cell_size(line[0], _NAME_WIDTH - 1) + "…"
+    widths = [max(cell_len(c) for c in column) for column in zip(_COLUMNS, *cells, strict=True)]
+
+    def aligned(line: Sequence[str]) -> str:
+        return "  ".join(
+            set_cell_size(cell, width) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+
+    parts: list[RenderableType] = [Text(aligned(_COLUMNS), "bold")]
+    for row, line in zip(rows, cells, strict=True):
+        parts.append(Text(aligned(line)))
+        if row[3]:
+            parts.append(Padding(Text(f"last error {one_line(row[3])}", "dim"), (0, 0, 0, 2)))
+    return Group(*parts)

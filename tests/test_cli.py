@@ -253,7 +253,10 @@ def test_config_errors_name_key_and_line_and_exit_2(
 
 @pytest.mark.parametrize(
     "text",
-    ['"\\u001b[2Jbad\\nkey" = 1\n', '[learning.tags]\n"\\u001b]0;x\\u0007ko\\nx" = "angry"\n'],
+    [
+        'brand = "x"\n"\\u001b[2Jbad\\nkey" = 1\n',
+        '[learning.tags]\n"\\u001b]0;x\\u0007ko\\nx" = "angry"\n',
+    ],
     ids=["top-level", "learning-tags"],
 )
 def test_a_config_key_with_control_characters_is_shown_on_one_line(
@@ -264,6 +267,7 @@ def test_a_config_key_with_control_characters_is_shown_on_one_line(
     code, _, err = run(capsys, "learn", "--config", str(config), "--db", str(tmp_path / "m.db"))
     assert code == 2 and err.count("\n") == 1 and err.startswith("triage: ")
     assert "\x1b" not in err and "\x07" not in err
+    assert err.startswith(f"triage: {config}:2: ")  # the line of the key, as TOML decoded it
 
 
 def test_argument_errors_are_one_line_with_exit_2(

@@ -167,6 +167,25 @@ _TOP_KEYS = {
 }
 
 
+_KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+"""A line that sets a key: the key quoted (with escapes), literal, or bare."""
+
+
+def _key_of(line: str) -> str | None:
+    """The key a line sets, decoded as TOML decodes it (``"\\u001b"`` is ESC), or None."""
+    found = _KEY.match(line)
+    if found is None:
+        return None
+    raw = found.group(1)
+    if raw[0] not in "\"'":
+        return raw
+    try:
+        (key,) = tomllib.loads(f"{raw} = 0")
+    except (tomllib.TOMLDecodeError, ValueError):
+        return None
+    return key
+
+
 class _Reader:
     """Finds the line of a key in the TOML text, for error messages."""
 
@@ -175,11 +194,10 @@ class _Reader:
         self.lines = text.splitlines()
 
     def line_of(self, key: str, after: int = 0) -> int | None:
-        pattern = re.compile(
-            rf"""^\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*="""
-        )
+        """The first line at or after line ``after + 1`` that sets ``key`` (as TOML reads the
+        key: quoted, with escapes, or bare), else the first table header naming it."""
         for number, line in enumerate(self.lines[after:], start=after + 1):
-            if pattern.match(line):
+            if _key_of(line) == key:
                 return number
         for number, line in enumerate(self.lines, start=1):
             if re.match(rf"^\s*\[\[?\s*{re.escape(key)}", line):

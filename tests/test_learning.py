@@ -425,10 +425,10 @@ class Trains(App[str]):
     async def on_mount(self) -> None:
         pairs = brand_slang()
         try:
-            data, figures = await _in_child_process(
+            data, figures, warned = await _in_child_process(
                 _scorer_options(Config()), [t for t, _ in pairs], [l for _, l in pairs], 3
             )
-            self.exit(f"trained {figures['labels']} labels")
+            self.exit(f"trained {figures['labels']} labels, {len(warned)} warnings")
         except Exception as error:
             self.exit(f"failed: {error}")
 
@@ -459,7 +459,7 @@ def test_an_app_can_start_the_training_process(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"trained {len(brand_slang())} labels", done.stdout
+    assert done.stdout.strip() == f"trained {len(brand_slang())} labels, 0 warnings", done.stdout
 
 
 async def test_retraining_can_be_turned_off(store: Store) -> None:
@@ -613,6 +613,26 @@ def test_triage_learn_reports_figures_and_verdict(
     assert rows[0].startswith("(to lexicon)") and rows[0].endswith("  in charge"), rows
     assert rows[1].startswith("(to lexicon)") and rows[1].endswith("  -"), rows
     assert rows[2].startswith("learned-1") and rows[2].endswith("  beat lexicon"), rows
+
+
+def test_a_warning_raised_in_training_is_one_line_and_the_model_is_still_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solver stopped short warns (scikit-learn's ConvergenceWarning). The warning is said
+    once, on one line of stderr, and is not printed as Python prints warnings (file, line and
+    source over several lines), which in an app would break the screen."""
+    config, db = write_config(tmp_path), tmp_path / "m.db"
+    common = ["--db", str(db), "--config", str(config)]
+    assert main(["import", str(seed_file(tmp_path, brand_slang())), *common]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(learner, "MAX_ITERATIONS", 1)
+    assert main(["learn", *common]) == 0
+    out, err = capsys.readouterr()
+    assert "stored as learned-1" in out
+    warned = [line for line in err.splitlines() if "warning" in line]
+    assert len(warned) == 1, err
+    assert warned[0].startswith("learning: warning: ConvergenceWarning: lbfgs failed to converge")
+    assert "warnings.warn" not in err and ".py:" not in err
 
 
 def test_triage_learn_shows_a_hostile_operator_name_on_one_line(

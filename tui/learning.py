@@ -24,6 +24,7 @@ import io
 import multiprocessing
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
@@ -92,12 +93,21 @@ def _lexicon_scorer(options: Mapping[str, Any]) -> Scorer:
     return Scorer(options["brand_terms"], options["lexicon"], **thresholds)
 
 
+Trained = tuple[bytes, dict[str, Any], list[str]]
+"""What a training gives back: the model's bytes, its figures, and the warnings it raised."""
+
+
 def train_job(
     options: Mapping[str, Any], texts: Sequence[str], labels: Sequence[str], folds: int
-) -> tuple[bytes, dict[str, Any]]:
-    """Cross-validate and train (in whatever process runs it): (model bytes, figures)."""
-    model, evaluation = learner.learn(_lexicon_scorer(options), texts, labels, folds=folds)
-    return model.to_bytes(), evaluation.to_json()
+) -> Trained:
+    """Cross-validate and train (in whatever process runs it). The warnings a library raises
+    (a solver that did not converge) are returned, each once, as one line each, for the
+    caller to show: printed as Python prints them they would break an app's screen."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, evaluation = learner.learn(_lexicon_scorer(options), texts, labels, folds=folds)
+    said = (f"{w.category.__name__}: {one_line(str(w.message), 300)}" for w in caught)
+    return model.to_bytes(), evaluation.to_json(), list(dict.fromkeys(said))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +126,8 @@ class LearnOutcome:
     seconds: float = 0.0
     """Time spent training (cross-validation included)."""
     skipped: str | None = None
+    warnings: tuple[str, ...] = ()
+    """What the training warned of (one line each), e.g. a solver that did not converge."""
 
 
 async def _train(
@@ -124,7 +136,7 @@ async def _train(
     folds: int,
     *,
     in_process: bool,
-) -> tuple[bytes, dict[str, Any]]:
+) -> Trained:
     texts = [e.text for e in labels.examples]
     gold = [e.label for e in labels.examples]
     options = _scorer_options(config)
@@ -163,7 +175,7 @@ def _receive(connection: Any) -> tuple[str, Any]:
 
 async def _in_child_process(
     options: Mapping[str, Any], texts: Sequence[str], labels: Sequence[str], folds: int
-) -> tuple[bytes, dict[str, Any]]:
+) -> Trained:
     """``train_job`` in a fresh interpreter (spawn, not fork: this process has threads), so
     training holds neither this process's GIL nor its event loop; cancelling ends it."""
     context = multiprocessing.get_context("spawn")
@@ -194,8 +206,8 @@ async def _in_child_process(
     if kind != "ok":
         ended = process.exitcode
         raise TrainingFailed(f"{value} (exit code {ended})" if ended else str(value))
-    data, figures = value
-    return data, figures
+    data, figures, warned = value
+    return data, figures, warned
 
 
 def too_few(labels: Labels, config: Config) -> str | None:
@@ -241,8 +253,11 @@ async def learn(
     if log:
         log(f"training on {len(labels.examples)} labels ({folds}-fold cross-validation)")
     started = time.perf_counter()
-    data, figures = await _train(config, labels, folds, in_process=in_process)
+    data, figures, warned = await _train(config, labels, folds, in_process=in_process)
     seconds = time.perf_counter() - started
+    if log:
+        for warning in warned:
+            log(f"learning: warning: {warning}")
     evaluation = Evaluation.from_json(figures)
     stored = await store.save_model(
         data,
@@ -255,7 +270,16 @@ async def learn(
     rescored = changed = 0
     if rescore_scope != "none":
         rescored, changed = await rescore(store, scorer, open_only=rescore_scope == "open")
-    return LearnOutcome(labels, evaluation, stored, scorer.name, rescored, changed, seconds=seconds)
+    return LearnOutcome(
+        labels,
+        evaluation,
+        stored,
+        scorer.name,
+        rescored,
+        changed,
+        seconds=seconds,
+        warnings=tuple(warned),
+    )
 
 
 async def use_lexicon(store: Store, config: Config, *, rescore_scope: str = "open") -> int:
@@ -408,6 +432,8 @@ class Retrainer:
             return outcome
         self._waiting_for = None
         assert outcome.evaluation is not None and outcome.stored is not None
+        for warning in outcome.warnings:
+            self.log(f"learning: warning: {warning}")
         self.log(
             f"learning: trained {outcome.stored.name} on {outcome.evaluation.labels} labels in "
             f"{outcome.seconds:.1f}s: learned {outcome.evaluation.learned.describe()}; "

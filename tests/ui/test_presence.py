@@ -115,8 +115,11 @@ async def test_a_read_only_app_shows_others_but_is_not_shown(db_path: Path) -> N
             assert [r[0] for r in db.execute("SELECT operator FROM presence")] == ["sam"]
 
 
-async def test_a_presence_write_that_fails_is_reported_once(db_path: Path) -> None:
+async def test_a_presence_write_that_fails_is_reported_once_the_row_is_stale(
+    db_path: Path,
+) -> None:
     from tui.store import StoreError
+    from tui.store.presence import STALE_SECONDS
 
     await seed(db_path)
     app = TriageApp(Config(brand="Acme"), db_path, "sam", collect=False)
@@ -132,11 +135,25 @@ async def test_a_presence_write_that_fails_is_reported_once(db_path: Path) -> No
             raise StoreError("cannot write to x.db: database is locked")
 
         app.presence.beat = failing  # type: ignore[method-assign,union-attr]
-        for _ in range(4):
+        for _ in range(6):  # a burst of selections under load, each write losing the lock
             app._write_presence()
             await settle(app, pilot)
-        assert len(attempts) >= 4  # the heartbeat keeps trying
+        assert len(attempts) >= 6  # the heartbeat keeps trying
+        assert said == []  # the row the others read is still fresh: nothing to say yet
+        app._presence_ok_at -= STALE_SECONDS  # the last good write is now as old as a row lives
+        for _ in range(3):
+            app._write_presence()
+            await settle(app, pilot)
         assert said == ["Presence not shared: cannot write to x.db: database is locked"]
+        del app.presence.beat  # the database is free again: the next write lands ...
+        app._write_presence()
+        await settle(app, pilot)
+        await wait_until(lambda: not app._presence_failed, pilot)
+        app.presence.beat = failing  # type: ignore[method-assign,union-attr]
+        app._presence_ok_at -= STALE_SECONDS  # ... and a later outage is said again
+        app._write_presence()
+        await settle(app, pilot)
+        assert said[1:] == ["Presence not shared: cannot write to x.db: database is locked"]
 
 
 async def test_at_80_columns_each_operator_is_one_line_of_the_team_and_sources_views(

@@ -36,7 +36,7 @@ from tui.core.templates import CHAR_LIMITS, reply_length
 from tui.core.text import one_line
 from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
-from tui.store.presence import Activity, Presence, new_app_id
+from tui.store.presence import STALE_SECONDS, Activity, Presence, new_app_id
 from tui.ui.keys import OrderedKeysApp
 from tui.ui.screens.alerts import AlertsScreen
 from tui.ui.screens.claims import AssignPrompt, NotePrompt
@@ -61,9 +61,6 @@ POLL_SECONDS = 0.25
 COUNTS_SECONDS = 10.0
 PRESENCE_LOCK_SECONDS = 0.5
 """A heartbeat waits this long for the write lock, then is skipped until the next one."""
-PRESENCE_FAILURES = 4
-"""Heartbeats that fail in a row before the operator is told presence is not shared: four
-2.5 s beats outlast the 10 s after which the others stop showing this app."""
 HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
 """After SIGHUP or SIGTERM, the process ends at the latest this long after the signal."""
 WIDE_COLUMNS = 140
@@ -181,7 +178,8 @@ class TriageApp(OrderedKeysApp[None]):
         self._presence_writing = False
         self._presence_again = False
         self._presence_failed = False
-        self._presence_failures = 0
+        self._presence_ok_at = time.monotonic()
+        """When this app's presence row was last written (or the app started)."""
         self._presence_timer: Any = None
         self._stamp: tuple[int, ...] | None = None
         self._unseen_change = False
@@ -430,7 +428,7 @@ class TriageApp(OrderedKeysApp[None]):
             self.presence = await self._open()
             await self.presence.wait_for_lock(PRESENCE_LOCK_SECONDS)
         except StoreError as error:
-            self._presence_error(error)
+            self._presence_error(error, at_once=True)
             return
         if not self.read_only:  # a read-only app cannot write its row: it is not shown
             self.presence_id = new_app_id()
@@ -473,19 +471,20 @@ class TriageApp(OrderedKeysApp[None]):
                     self._presence_error(error)
                 else:
                     self._presence_written = state
-                    self._presence_failures = 0
+                    self._presence_ok_at = time.monotonic()
+                    self._presence_failed = False
                 again = self._presence_again
         finally:
             self._presence_writing = False
 
-    def _presence_error(self, error: Exception) -> None:
-        """Say once that presence cannot be kept, after ``PRESENCE_FAILURES`` failures in a
-        row (a heartbeat that waited out a long write is simply tried again); the heartbeat
-        keeps trying."""
-        self._presence_failures += 1
-        if self._presence_failures >= PRESENCE_FAILURES and not self._presence_failed:
-            # (heartbeats that waited out a busy database are tried again: only a run of
-            # failures as long as a row's life means the others no longer see this app)
+    def _presence_error(self, error: Exception, *, at_once: bool = False) -> None:
+        """Say that presence is not shared once the others no longer see this app: when its
+        row was last written ``STALE_SECONDS`` ago or more (``at_once``: presence cannot start
+        at all). A write that lost the lock to a busy database is simply tried again: under
+        load several can fail within seconds (each selection is a write) while the row the
+        others read is still fresh. Said once until a write succeeds again."""
+        gone = time.monotonic() - self._presence_ok_at >= STALE_SECONDS
+        if (at_once or gone) and not self._presence_failed:
             self._presence_failed = True
             self.notify(
                 one_line(f"Presence not shared: {error}"),

@@ -314,6 +314,38 @@ def test_collect_errors_are_usage_errors_and_leave_no_database(
     assert db.read_bytes() == b"not sqlite at all" * 100
 
 
+@pytest.mark.parametrize("command", [[], ["collect", "--once"], ["doctor"]])
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [('"htps://example.com/feed"', "not an http(s) URL"), ("5", "url"), (None, "url: missing")],
+)
+def test_a_misconfigured_source_is_refused_with_its_line_before_anything_runs(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: list[str],
+    url: str | None,
+    problem: str,
+) -> None:
+    """The app would otherwise open with a collector that stopped at once, every source
+    unpolled, and only a passing toast to say so."""
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    bad = f"url = {url}\n" if url else ""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("", encoding="utf-8")
+    config.write_text(
+        f'[[sources]]\nkind = "jsonl"\nname = "good"\npath = "{feed}"\n\n'
+        f'# the second one\n[[sources]]\nkind = "feed"\nname = "typo"\n{bad}',
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, *command, "--config", str(config), "--db", str(db))
+    assert code == 2
+    said = err.strip() if not command or command[0] != "doctor" else out
+    assert f"{config}:7: source 'typo' (feed): " in said and problem in said, said
+    if command != ["doctor"]:
+        assert err.count("\n") == 1 and err.startswith("triage: ")
+        assert not db.exists()  # refused before the database was opened
+
+
 def test_missing_config_file_named_explicitly_is_an_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -275,9 +275,11 @@ def _check_store(path: Path, operator: str, read_only: bool | None = False) -> b
 
 
 def cmd_app(args: argparse.Namespace, config: Config) -> int:
+    from tui.collector import build_sources
     from tui.ui.app import TriageApp, check_keymap
 
     check_keymap(config)
+    build_sources(config)  # a source misconfigured is an error now, not a collector that stops
     path, operator = _db_path(args), operator_name(config)
     read_only = _check_store(path, operator, _read_only(args))
     _run_full_screen(TriageApp(config, path, operator, read_only=read_only))

@@ -86,6 +86,9 @@ class SourceConfig:
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
     """The kind's own keys (``hashtags``, ``query``, ``*_env`` ...)."""
+    where: str = ""
+    """``config.toml:12``, the line of its ``[[sources]]`` table, for error messages (empty
+    for a source not read from a file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,5 +680,8 @@ def _sources(reader: _Reader, items: Any) -> tuple[SourceConfig, ...]:
                     'write e.g. token_env = "MASTODON_TOKEN" and export MASTODON_TOKEN',
                     after,
                 )
-        sources.append(SourceConfig(kind, name, base_url.rstrip("/"), interval, enabled, options))
+        where = f"{reader.path}:{after}" if after else str(reader.path)
+        sources.append(
+            SourceConfig(kind, name, base_url.rstrip("/"), interval, enabled, options, where)
+        )
     return tuple(sources)

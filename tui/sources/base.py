@@ -84,7 +84,8 @@ class Source(ABC):
     # -- option helpers for subclasses -----------------------------------------------------
 
     def _config_error(self, key: str, problem: str, fix: str) -> ConfigError:
-        return ConfigError(f"source {self.name!r} ({self.kind}): {key}: {problem}; {fix}")
+        where = f"{self.config.where}: " if self.config.where else ""
+        return ConfigError(f"{where}source {self.name!r} ({self.kind}): {key}: {problem}; {fix}")
 
     def _str_option(self, key: str, *, required: bool = False, example: str = "...") -> str | None:
         value = self.config.options.get(key)

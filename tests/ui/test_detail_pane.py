@@ -224,3 +224,82 @@ def test_reasons_wrap_between_reasons_and_keep_each_term_with_its_weight(width: 
         if len(reason) <= width - 2:  # a reason that fits is never split over two lines
             assert any(reason in line for line in joined), (reason, block)
     assert "\x1b" not in captured.get()
+
+
+@pytest.mark.parametrize("width", [80, 44, 30])
+def test_a_long_value_wraps_under_its_value_never_where_the_labels_are(width: int) -> None:
+    """A crafted author name (padding, then what looks like a field) cannot draw a line
+    that begins at the labels' column, nor can a note's long line."""
+    from rich.console import Console
+
+    from tui.core.model import Mention, Note, Score
+    from tui.ui.widgets.detail import render_mention
+
+    now = utcnow()
+    author = "support-team-official " + "x" * 40 + " url\u2800\u2800 https://evil.example/login"
+    note = Note("first line\n" + "assigned you " * 12, now, "kim")
+    mention = Mention(
+        1, "demo", "x", "https://example.com/" + "a" * 90, author, "late", now, now, "en",
+        Score(-0.5, "negative", ()), None, (), "new", None, None, b"", notes=(note,),
+    )  # fmt: skip
+    console = Console(width=width, no_color=True, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(render_mention(mention))
+    lines = captured.get().splitlines()
+    labels = ("author", "source", "url", "posted", "collected", "language", "tags", "kim")
+    starts = [line.split()[0] for line in lines if line and not line[0].isspace()]
+    # Only labels, the text, the heading and section titles start a line at column 0.
+    assert set(starts) <= {*labels, "late", "▼", "sentiment", "Team"}, starts
+    assert starts.count("url") == 1 and starts.count("author") == 1
+    body = lines[lines.index("  first line") + 1 :]
+    assert body and all(line.startswith("  assigned") for line in body if line.strip())
+    assert all(len(line) <= width for line in lines)
+
+
+@pytest.mark.parametrize("width", [30, 24])
+def test_a_reason_wider_than_the_pane_keeps_its_weight_and_the_next_starts_a_line(
+    width: int,
+) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from tui.ui.widgets.detail import Flow
+
+    flow = Flow(
+        [
+            (Text("最悪のサービスです本当に最悪"), Text("-3.10")),
+            (Text("love"), Text("+3.20")),
+            (Text("late"), Text("-1.60")),
+        ]
+    )
+    console = Console(width=width, no_color=True, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(flow)
+    lines = captured.get().splitlines()
+    from rich.cells import cell_len
+
+    assert all(line.startswith("  ") and cell_len(line) <= width for line in lines), lines
+    weighted = next(i for i, line in enumerate(lines) if "-3.10" in line)
+    assert lines[weighted].endswith("に最悪 -3.10") or lines[weighted].endswith(" -3.10")
+    assert not lines[weighted].strip().startswith("-3.10")  # the weight is not left alone
+    assert lines[weighted + 1] == "  love +3.20  late -1.60"
+
+
+def test_the_pane_says_how_many_reasons_it_leaves_out() -> None:
+    from rich.console import Console
+
+    from tui.core.model import Mention, Reason, Score
+    from tui.ui.widgets.detail import render_mention
+
+    reasons = tuple(Reason(f"word{n}", -1.0 + n / 100) for n in range(15))
+    now = utcnow()
+    mention = Mention(
+        1, "demo", "x", None, "ann", "late", now, now, "en",
+        Score(-0.9, "negative", reasons), None, (), "new", None, None, b"",
+    )  # fmt: skip
+    console = Console(width=80, no_color=True, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(render_mention(mention))
+    shown = captured.get()
+    assert "word11" in shown and "word12" not in shown
+    assert "and 3 more (export)" in shown

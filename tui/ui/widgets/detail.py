@@ -32,44 +32,98 @@ _HEAD = "bold"
 _DIM = "dim"
 
 
-def _line(label: str, value: str, style: str = "") -> Text:
-    text = Text()
-    text.append(f"{label:<9} ", _DIM)
-    text.append(one_line(value), style)
-    return text
+class Hanging:
+    """``head`` then ``body``, wrapped: every line after the first starts under the body's
+    first character (``indent`` cells in), so a value that wraps can never begin a line where
+    the labels are, and a crafted author name cannot draw a line that looks like a field."""
+
+    def __init__(self, head: Text, body: Text) -> None:
+        """``head`` styled by spans, not by its base style (which would style the body too)."""
+        self.head = head
+        self.body = body
+
+    @property
+    def plain(self) -> str:
+        return self.head.plain + self.body.plain
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        indent = self.head.cell_len
+        if width - indent < _NARROWEST:
+            indent = min(2, width - 1)  # too narrow to keep the value beside its label
+            yield self.head
+        lines = [
+            line
+            for line in self.body.wrap(console, max(1, width - indent))
+            if line.plain.strip()  # (a space a long word was folded before is not a line)
+        ] or [Text()]
+        for number, line in enumerate(lines):
+            if number == 0 and indent == self.head.cell_len:
+                yield self.head + line
+            else:
+                yield Text(" " * indent) + line
+
+
+_REASONS = 12
+"""Reasons the pane shows (the strongest first); the export has them all."""
+_NARROWEST = 12
+"""Cells a value needs beside its label; a narrower pane puts it under the label."""
+
+
+def _line(label: str, value: str, style: str = "") -> Hanging:
+    return Hanging(Text().append(f"{one_line(label, 40):<9} ", _DIM), Text(one_line(value), style))
+
+
+def _body(text: str) -> Hanging:
+    """A note's or a draft's own lines, each indented two cells, wrapped lines too."""
+    return Hanging(Text("  "), Text(for_display(truncate(text, 2_000))))
 
 
 class Flow:
     """Items laid out in lines as words are, each kept whole on its line (a reason's term is
-    never split from its weight), two spaces apart, every line indented; only an item wider
-    than the pane is wrapped, within itself."""
+    never split from its weight), two spaces apart, every line indented. An item is a term
+    and its tail (the weight); only a term too wide for the pane is wrapped, within itself,
+    with the tail kept on its last line, and the next item starts a line of its own."""
 
-    def __init__(self, items: list[Text], indent: int = 2, gap: int = 2) -> None:
+    def __init__(self, items: list[tuple[Text, Text]], indent: int = 2, gap: int = 2) -> None:
         self.items = items
         self.indent = indent
         self.gap = gap
 
     @property
     def plain(self) -> str:
-        return " " * self.indent + (" " * self.gap).join(item.plain for item in self.items)
+        words = (f"{term.plain} {tail.plain}" for term, tail in self.items)
+        return " " * self.indent + (" " * self.gap).join(words)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         room = max(1, options.max_width - self.indent)
         margin = " " * self.indent
         line, used = Text(margin), 0
-        for item in self.items:
-            if used and used + self.gap + item.cell_len > room:
+        for term, tail in self.items:
+            item = term + " " + tail
+            if item.cell_len <= room:
+                if used and used + self.gap + item.cell_len > room:
+                    yield line
+                    line, used = Text(margin), 0
+                elif used:
+                    line.append(" " * self.gap)
+                    used += self.gap
+                line.append_text(item)
+                used += item.cell_len
+                continue
+            if used:  # a wrapped item gets lines of its own
                 yield line
-                line, used = Text(margin), 0
-            elif used:
-                line.append(" " * self.gap)
-                used += self.gap
-            pieces = item.wrap(console, room) if item.cell_len > room else [item]
-            for piece in pieces[:-1]:
-                yield Text(margin) + piece
-            line.append_text(pieces[-1])
-            used += pieces[-1].cell_len
-        yield line
+            if tail.cell_len + 3 > room:  # a pane too narrow for even that: wrap it whole
+                for piece in item.wrap(console, room):
+                    yield Text(margin) + piece
+            else:
+                pieces = list(term.wrap(console, room - tail.cell_len - 1)) or [Text()]
+                for piece in pieces[:-1]:
+                    yield Text(margin) + piece
+                yield Text(margin) + pieces[-1] + " " + tail
+            line, used = Text(margin), 0
+        if used:
+            yield line
 
 
 def _section(title: str) -> Text:
@@ -88,7 +142,10 @@ def render_mention(
     palette = palette or {}
     now = now or utcnow()
     label = mention.effective_label
-    parts: list[Text | Flow] = [Text(for_display(truncate(mention.text)) or "(empty)"), Text()]
+    parts: list[Text | Flow | Hanging] = [
+        Text(for_display(truncate(mention.text)) or "(empty)"),
+        Text(),
+    ]
     heading = Text()
     heading.append(MARKS[label], f"bold {palette.get(label, '')}".strip())
     if mention.operator_label:
@@ -115,19 +172,20 @@ def render_mention(
         parts.append(_line("respond", respond, style))  # "late" is in the words, not only color
 
     score = Text()
-    score.append("\n")
-    score.append("sentiment ", _HEAD)
     if mention.score.compound is None:
         score.append("unscored (not English, or nothing to score)")
     else:
         score.append(f"{mention.score.compound:+.3f} {mention.score.label}")
     score.append(f"  scored by {one_line(mention.score.model)}", _DIM)
-    parts.append(score)
+    parts += [Text(), Hanging(Text().append("sentiment ", _HEAD), score)]
     if mention.score.reasons:
         reasons = []
-        for reason in mention.score.reasons[:12]:
+        for reason in mention.score.reasons[:_REASONS]:
             tone = palette.get("negative" if reason.weight < 0 else "positive", "")
-            reasons.append(Text(one_line(reason.term)).append(f" {reason.weight:+.2f}", tone))
+            reasons.append((Text(one_line(reason.term)), Text(f"{reason.weight:+.2f}", tone)))
+        if len(mention.score.reasons) > _REASONS:
+            more = len(mention.score.reasons) - _REASONS
+            reasons.append((Text(f"and {more} more", _DIM), Text("(export)", _DIM)))
         parts.append(Flow(reasons))
 
     parts.append(_line("tags", " ".join(f"#{t}" for t in mention.tags) or "none"))
@@ -153,14 +211,12 @@ def render_mention(
         parts.append(_section(f"Team notes ({len(mention.notes)}, internal)"))
         for note in mention.notes:  # a note keeps its own lines, indented under its author
             parts.append(_line(note.by, _time(note.at)))
-            body = for_display(truncate(note.text, 2_000))
-            parts.append(Text("\n".join(f"  {line}" for line in body.splitlines())))
+            parts.append(_body(note.text))
     if mention.drafts:
         parts.append(_section("Drafts"))
         for draft in mention.drafts:  # a draft keeps its own lines, indented under its author
             parts.append(_line(draft.by, _time(draft.updated_at)))
-            body = for_display(truncate(draft.text, 2_000))
-            parts.append(Text("\n".join(f"  {line}" for line in body.splitlines()) or "  (empty)"))
+            parts.append(_body(draft.text or "(empty)"))
     if mention.events:
         parts.append(_section("History"))
         for event in mention.events:

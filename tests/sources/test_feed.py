@@ -117,6 +117,28 @@ async def test_a_body_that_is_not_a_feed_fails_the_poll(server: Server, http: Ht
         await feed(server).poll(http, None)
 
 
+async def test_an_empty_entry_is_skipped_and_an_entry_without_id_gets_one_from_its_text(
+    server: Server, http: Http
+) -> None:
+    """What a lenient parser recovers from a broken body can be an entry with nothing in it:
+    it is no mention. An entry with text but no id, link or title is one, with an id made
+    from its text, the same at the next poll."""
+    body = (
+        b"<rss><channel><item></item><item><title> </title></item>"
+        b"<item><description>Parcel lost again</description></item></channel></rss>"
+    )
+    server.route(ALERTS, Reply(200, body))
+    result = await feed(server).poll(http, None)
+    (only,) = result.mentions
+    assert only.text == "Parcel lost again"
+    assert only.external_id.startswith("sha256:") and len(only.external_id) == 7 + 64
+    again = await feed(server).poll(http, result.cursor)
+    assert again.mentions == []  # known by its id at the next poll
+    server.route(ALERTS, Reply(200, b"\x00\x01<item>\xff\xfe</item>"))  # garbage
+    with pytest.raises(BadResponse, match="malformed feed"):  # an error, not a healthy poll
+        await feed(server).poll(http, None)
+
+
 async def test_a_body_that_looks_like_a_path_is_not_opened(server: Server, http: Http) -> None:
     server.route(ALERTS, Reply(200, str(FIXTURES / "reviews_rss.xml").encode()))
     with pytest.raises(BadResponse):

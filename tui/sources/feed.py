@@ -9,6 +9,7 @@ A feed has no server-side cursor: it holds its latest entries. Each poll is a co
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import re
@@ -71,7 +72,11 @@ class FeedSource(Source):
         language = parsed.feed.get("language")
         seen: list[str] = [s for s in state.get("seen", []) if isinstance(s, str)]
         known = set(seen)
-        current = [self.mention(entry, language) for entry in parsed.entries]
+        read = (self.mention(entry, language) for entry in parsed.entries)
+        current = [mention for mention in read if mention is not None]
+        if parsed.get("bozo") and not current:  # garbage, of which the parser made empty items
+            problem = parsed.get("bozo_exception") or "not RSS or Atom"
+            raise BadResponse(f"malformed feed: {problem}")
         fresh = {m.external_id: m for m in current if m.external_id not in known}
         ids = list(dict.fromkeys(m.external_id for m in current))
         next_state = {
@@ -82,7 +87,9 @@ class FeedSource(Source):
         mentions = sorted(fresh.values(), key=lambda m: m.created_at)
         return PollResult(mentions, dump_cursor(next_state), rate=http.rate)
 
-    def mention(self, entry: Any, feed_language: str | None = None) -> IncomingMention:
+    def mention(self, entry: Any, feed_language: str | None = None) -> IncomingMention | None:
+        """The entry as a mention; None for an entry with nothing in it (no text, no link:
+        what a lenient parser recovers from a body that is not a feed)."""
         title = html_to_text(entry.get("title", ""))
         contents = entry.get("content") or []
         body = contents[0].get("value", "") if contents else entry.get("summary", "")
@@ -91,9 +98,18 @@ class FeedSource(Source):
         link = entry.get("link")
         moment = entry.get("published_parsed") or entry.get("updated_parsed")
         language = (contents[0].get("language") if contents else None) or feed_language
+        if not text.strip() and not link:
+            return None
+        # An entry without an id, a link or a title gets one made from its text, so the
+        # next poll knows it: never an empty id.
+        external_id = entry.get("id") or link or title
+        if not external_id:
+            external_id = (
+                "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            )
         return IncomingMention(
             source=self.name,
-            external_id=str(entry.get("id") or link or title),
+            external_id=str(external_id),
             text=text,
             author=str(entry.get("author") or ""),
             url=unwrap_redirect(link) if link else None,

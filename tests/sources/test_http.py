@@ -157,6 +157,22 @@ async def test_401_needs_credentials_and_403_is_unavailable_with_the_servers_wor
     assert len(server.requests) == 2
 
 
+async def test_an_html_error_page_is_said_as_its_text(server: Server, http: Http) -> None:
+    page = (
+        b"<!DOCTYPE html><html><head><title>403 Forbidden</title><style>body{color:red}</style>"
+        b"<script>var x = 1;</script></head><body><h1>Forbidden</h1><p>You are blocked.</p>"
+        + b"<div>"
+        + b"x" * 5000
+        + b"</div></body></html>"
+    )
+    server.route("/c", Reply(403, page, {"Content-Type": "text/html; charset=utf-8"}))
+    with pytest.raises(Unavailable) as raised:
+        await http.get_json(server.url + "/c")
+    said = str(raised.value)
+    assert "403 Forbidden Forbidden You are blocked." in said
+    assert "<" not in said and "color:red" not in said and "var x" not in said
+
+
 async def test_secrets_are_scrubbed_from_messages(
     server: Server, client: httpx.AsyncClient
 ) -> None:

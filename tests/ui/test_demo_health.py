@@ -33,4 +33,6 @@ async def test_health_shows_the_demo_stream_while_it_feeds(db_path: Path) -> Non
         with sqlite3.connect(db_path) as db:
             (stored,) = db.execute("SELECT count(*) FROM mentions").fetchone()
         assert 25 <= shown <= stored  # every demo mention of the last hour, by source
+        lease = str(screen.query_one("#lease").render())
+        assert lease == "collector: nobody is collecting (the demo stream feeds this app itself)"
         await pilot.press("escape")

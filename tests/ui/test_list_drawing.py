@@ -114,23 +114,6 @@ async def test_a_load_reads_one_screenful_first_then_the_rest_of_the_page(
         assert len({before for before, _, _ in asked}) == len(asked)  # no page read twice
 
 
-def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
-    from rich.cells import cell_len
-
-    from tui.ui.widgets.mention_list import _cell
-
-    texts = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y", "tab\there"]
-    for text in texts:
-        assert _cell(text, 0) == ""
-        for width in range(1, 14):
-            cut = _cell(text, width)
-            assert cell_len(cut) == width, (text, width, cut)
-            if cell_len(text) <= width:
-                assert cut.rstrip(" ") == text.rstrip(" ")  # padded, never cut
-            else:
-                assert cut.endswith("…") or cut.endswith("… ")  # cut, and says so
-
-
 async def test_a_refresh_gives_way_to_a_load_queued_behind_it(make_app, db_path: Path) -> None:
     # Each commit by another process re-reads the list's window (several reads at a million
     # rows); a search typed meanwhile reads everything again, so the refresh stops short.

@@ -156,65 +156,57 @@ async def test_a_presence_write_that_fails_is_reported_once_the_row_is_stale(
         assert said[1:] == ["Presence not shared: cannot write to x.db: database is locked"]
 
 
-async def test_at_80_columns_each_operator_is_one_line_of_the_team_and_sources_views(
-    db_path: Path,
-) -> None:
+def shown_table(app: TriageApp) -> list[str]:
+    """The lines the open view's ``#table`` draws, blank ones left out."""
     from textual.geometry import Region
     from textual.widgets import Static
 
-    from tui.store import Store
-    from tui.ui.screens.health import HealthScreen
+    table = app.screen.query_one("#table", Static)
+    region = Region(0, 0, table.size.width, table.size.height)
+    return [line for line in (s.text.rstrip() for s in table.render_lines(region)) if line]
 
+
+async def test_at_80_columns_each_app_is_one_line_of_the_team_view(db_path: Path) -> None:
+    """Long and hostile names are cut short, your own row keeps its ``*`` however long your
+    name, and host and pid come back on a wider screen."""
     await seed(db_path)
-    store = await Store.open(db_path, "seeder")
-    try:
-        for name in ("mastodon-main", "a-feed-with-a-very-long-name-" + "x" * 40):
-            error = "HTTP 503 from the server: " + "Service Unavailable " * 4
-            await store.record_poll(name, state="error", error=error, kind="feed")
-    finally:
-        await store.close()
-    long_name = "sam-" + "a" * 30 + "\x1b[31m"
-    sam = TriageApp(Config(brand="Acme"), db_path, long_name, collect=False)
-    kim = TriageApp(Config(brand="Acme"), db_path, "kim", collect=False)
+    sam = TriageApp(Config(brand="Acme"), db_path, "sam-" + "a" * 30 + "\x1b[31m", collect=False)
+    kim = TriageApp(Config(brand="Acme"), db_path, "kimberly-the-night-shift-lead", collect=False)
     async with sam.run_test(size=(80, 24)) as sam_pilot, kim.run_test(size=(80, 24)) as kim_pilot:
         await settle(sam, sam_pilot)
         await settle(kim, kim_pilot)
         await sam_pilot.press("j")
-
-        def shown(app: TriageApp) -> list[str]:
-            table = app.screen.query_one("#table", Static)
-            region = Region(0, 0, table.size.width, table.size.height)
-            return [strip.text.rstrip() for strip in table.render_lines(region)]
-
         await kim_pilot.press("W")
         await wait_until(lambda: len(kim.screen.rows) == 2, kim_pilot)  # type: ignore[attr-defined]
         await kim_pilot.pause(0.1)
-        lines = [line for line in shown(kim) if line]
+        lines = shown_table(kim)
         assert len(lines) == 3, lines  # the header and one line per app
         assert lines[0].split() == ["operator", "unix", "started", "selected", "doing", "handled"]
-        assert any(line.startswith("kim* ") for line in lines)
-        assert any("#" in line and "looking" in line for line in lines[1:])
-        await kim_pilot.press("escape")
-
-        await kim_pilot.press("H")
-        await wait_until(lambda: len(kim.screen.rows) == 2, kim_pilot)  # type: ignore[attr-defined]
-        await kim_pilot.pause(0.1)
-        lines = [line for line in shown(kim) if line]
-        assert isinstance(kim.screen, HealthScreen)
-        first = [line for line in lines if line.startswith("mastodon-main")]
-        assert len(first) == 1 and first[0].split()[1:3] == ["error", "never"]
-        under = lines[lines.index(first[0]) + 1]  # the error on its own lines, under its row
-        assert under.startswith("  last error now: HTTP 503 from the server: Service")
-        long_row = [line for line in lines if line.startswith("a-feed-with-a-very-long")]
-        assert len(long_row) == 1 and "…" in long_row[0]  # cut short, not spread over lines
-        assert all(len(line) <= 80 for line in lines)
+        (mine,) = [line for line in lines if line.startswith("kimberly")]
+        assert mine.startswith("kimberly-the-n…* ")  # cut, and still marked as this app
+        (theirs,) = [line for line in lines if line.startswith("sam-")]
+        assert "\x1b" not in theirs and "*" not in theirs
+        assert all("#" in line and "looking" in line for line in lines[1:])
         await kim_pilot.press("escape")
 
         await kim_pilot.resize_terminal(120, 30)
         await kim_pilot.press("W")
         await wait_until(lambda: len(kim.screen.rows) == 2, kim_pilot)  # type: ignore[attr-defined]
         await kim_pilot.pause(0.1)
-        lines = [line for line in shown(kim) if line]
+        lines = shown_table(kim)
         assert lines[0].split()[:5] == ["operator", "unix", "host", "pid", "started"]
         assert len(lines) == 3
+        await kim_pilot.resize_terminal(80, 24)  # narrower again: host and pid go at once
+        await kim_pilot.pause(0.2)
+        assert shown_table(kim)[0].split()[:3] == ["operator", "unix", "started"]
         await sam_pilot.press("q")
+
+
+async def test_the_team_view_of_a_read_only_app_alone_says_nobody_whole(db_path: Path) -> None:
+    await seed(db_path)
+    reader = TriageApp(Config(brand="Acme"), db_path, "ro", collect=False, read_only=True)
+    async with reader.run_test(size=(80, 24)) as pilot:
+        await settle(reader, pilot)
+        await pilot.press("W")
+        await pilot.pause(0.3)
+        assert shown_table(reader) == ["nobody is running the app (read-only apps are not shown)"]

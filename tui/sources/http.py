@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import httpx
 
 from tui.core.model import utcnow
-from tui.core.text import decode
+from tui.core.text import decode, html_to_text
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -217,8 +217,11 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def server_message(response: httpx.Response, limit: int = 300) -> str:
-    """The server's explanation: a JSON ``error``/``message`` field, else the start of the body."""
+    """The server's explanation: a JSON ``error``/``message`` field, else the start of the body
+    (its text, for an HTML error page: no tags, scripts or styles)."""
     text = decode(response.content[:4096]).strip()
+    if text.startswith("<") or "html" in response.headers.get("content-type", ""):
+        text = html_to_text(text)
     try:
         payload = json.loads(text)
     except ValueError:

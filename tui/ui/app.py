@@ -1048,7 +1048,8 @@ class TriageApp(OrderedKeysApp[None]):
         self.push_screen(TrendsScreen(self.stats, weeks=weeks, brand_terms=terms))
 
     def action_health(self) -> None:
-        self.push_screen(HealthScreen(self.stats, [s.name for s in self.config.sources]))
+        configured = [source.name for source in self.config.sources]
+        self.push_screen(HealthScreen(self.stats, configured, demo=self.demo_rate is not None))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
-from rich.cells import cell_len, set_cell_size
-from rich.console import Group, RenderableType
-from rich.padding import Padding
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +23,7 @@ from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import one_line
 from tui.store import Store
+from tui.ui.cells import fit, shorten
 
 
 class HealthScreen(ModalScreen[None]):
@@ -31,12 +32,14 @@ class HealthScreen(ModalScreen[None]):
         Binding("r", "reload", "Refresh"),
     ]
 
-    def __init__(self, store: Store, configured: list[str]) -> None:
+    def __init__(self, store: Store, configured: list[str], *, demo: bool = False) -> None:
         super().__init__()
         self.store = store
         self.configured = configured
-        self.rows: list[tuple[str, ...]] = []
-        """The table as plain text: source, state, last success, last error, 1h, rate, next."""
+        self.demo = demo
+        """Whether this app feeds itself the demo stream (no collector lease is involved)."""
+        self.rows: list[SourceRow] = []
+        """The table as plain text, a row per source."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog health"):
@@ -59,22 +62,22 @@ class HealthScreen(ModalScreen[None]):
             holder, beat = lease
             lease_text.append(f"{one_line(holder)} (heartbeat {ago(beat, now)})")
         states = {state.name: state for state in await self.store.source_states()}
-        if lease is None and any(state.kind == "demo" for state in states.values()):
+        if lease is None and self.demo:
             lease_text.append(" (the demo stream feeds this app itself)")
         self.query_one("#lease", Static).update(lease_text)
-        rows: list[tuple[str, ...]] = []
+        rows: list[SourceRow] = []
         for name in dict.fromkeys([*self.configured, *states]):
             state = states.get(name)
             hour = str(await self.store.mentions_since(name, now - timedelta(hours=1)))
             if state is None:
-                rows.append((name, "not polled yet", "", "", hour, "", ""))
+                rows.append(SourceRow(name, "not polled yet", "", "", hour, "", ""))
                 continue
             error = ""
             if state.last_error:
                 when = f"{ago(state.last_error_at, now)}: " if state.last_error_at else ""
                 error = when + state.last_error
             rows.append(
-                (
+                SourceRow(
                     f"{name} (demo)" if state.kind == "demo" else name,
                     state.state,
                     ago(state.last_success, now) if state.last_success else "never",
@@ -85,36 +88,70 @@ class HealthScreen(ModalScreen[None]):
                 )
             )
         self.rows = rows
-        self.query_one("#table", Static).update(render_table(rows))
+        self.query_one("#table", Static).update(SourcesTable(rows))
+
+
+class SourceRow(NamedTuple):
+    """One source as the view shows it, as plain text."""
+
+    name: str
+    state: str
+    last_success: str
+    error: str
+    hour: str
+    """Mentions in the last hour."""
+    rate: str
+    next_poll: str
 
 
 _COLUMNS = ("source", "state", "last success", "1h", "rate left", "next poll")
-_CELLS = (0, 1, 2, 4, 5, 6)
-"""Where each column's cell is in a row (the error, at 3, gets a line of its own)."""
-_NAME_WIDTH = 24
-"""A longer source name is cut short (``…``), so that the columns fit 80 columns."""
+_CAPS = (0, 14, 12, 6, 12, 10)
+"""The most cells each column but the name takes (a rate header is the server's to word)."""
+_GAP = 2
+_NARROWEST_NAME = 12
+_ERROR_LINES = 2
+"""Lines an error takes at most, under its source (a server's reply can be kilobytes)."""
 
 
-def render_table(rows: list[tuple[str, ...]]) -> RenderableType:
-    """One line per source, its columns aligned, and under a source with an error the error,
-    indented, wrapped to the screen's width: a source name or a server's reply can neither add
-    rows of its own nor push the columns off the screen."""
-    if not rows:
-        return Text("(no sources configured)")
-    cells = [[one_line(row[i]) for i in _CELLS] for row in rows]
-    for line in cells:
-        if cell_len(line[0]) > _NAME_WIDTH:
-            line[0] = set_cell_size(line[0], _NAME_WIDTH - 1) + "…"
-    widths = [max(cell_len(c) for c in column) for column in zip(_COLUMNS, *cells, strict=True)]
+class SourcesTable:
+    """One line per source, its columns aligned, never wrapped; under a source with an error,
+    the error, indented, in at most ``_ERROR_LINES`` lines. The name takes the room the other
+    columns leave, and a name too long is cut in the middle (``google-al…brand-eu``), where
+    names that begin alike differ."""
 
-    def aligned(line: Sequence[str]) -> str:
-        return "  ".join(
-            set_cell_size(cell, width) for cell, width in zip(line, widths, strict=True)
-        ).rstrip()
+    def __init__(self, rows: Sequence[SourceRow]) -> None:
+        self.rows = rows
 
-    parts: list[RenderableType] = [Text(aligned(_COLUMNS), "bold")]
-    for row, line in zip(rows, cells, strict=True):
-        parts.append(Text(aligned(line)))
-        if row[3]:
-            parts.append(Padding(Text(f"last error {one_line(row[3])}", "dim"), (0, 0, 0, 2)))
-    return Group(*parts)
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if not self.rows:
+            yield Text("(no sources configured)")
+            return
+        cells = [
+            [one_line(c) for c in (r.name, r.state, r.last_success, r.hour, r.rate, r.next_poll)]
+            for r in self.rows
+        ]
+        for line in cells:
+            for index in range(1, len(_COLUMNS)):
+                line[index] = shorten(line[index], _CAPS[index])
+        widths = [max(cell_len(c) for c in column) for column in zip(_COLUMNS, *cells, strict=True)]
+        rest = sum(widths[1:]) + _GAP * (len(_COLUMNS) - 1)
+        widths[0] = min(widths[0], max(_NARROWEST_NAME, width - rest))
+        for line in cells:
+            line[0] = shorten(line[0], widths[0], middle=True)
+
+        def aligned(line: Sequence[str], style: str = "") -> Text:
+            text = (" " * _GAP).join(fit(cell, w) for cell, w in zip(line, widths, strict=True))
+            return Text(fit(text.rstrip(), width).rstrip(), style, no_wrap=True)
+
+        yield aligned(_COLUMNS, "bold")
+        for row, line in zip(self.rows, cells, strict=True):
+            yield aligned(line)
+            if row.error:
+                said = Text(f"last error {one_line(row.error)}", "dim")
+                lines = list(said.wrap(console, max(1, width - 2)))
+                if len(lines) > _ERROR_LINES:  # the rest joins the last line, cut with …
+                    rest = " ".join(piece.plain.strip() for piece in lines[_ERROR_LINES - 1 :])
+                    lines[_ERROR_LINES - 1 :] = [Text(shorten(rest, width - 2), "dim")]
+                for piece in lines:
+                    yield Text("  ") + piece

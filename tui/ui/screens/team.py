@@ -22,6 +22,7 @@ from tui.core.format import ago
 from tui.core.model import utcnow
 from tui.store import Store, StoreError
 from tui.store.presence import SHIFT_HOURS
+from tui.ui.cells import shorten
 
 REFRESH_SECONDS = 2.0
 _HEADERS = {"unix user": "unix", "since": "started"}
@@ -29,6 +30,7 @@ _HEADERS = {"unix user": "unix", "since": "started"}
 _WIDE = 100
 _WHEN_WIDE = frozenset({"host", "pid"})
 """Columns shown only on a screen this wide (``triage who`` always has them)."""
+_NOBODY = "nobody is running the app (read-only apps are not shown)"
 _MAX_WIDTHS = {"operator": 16, "unix user": 10, "host": 12}
 """Cells longer than this are cut short (``…``): names come from other people's configs."""
 
@@ -43,7 +45,7 @@ class TeamScreen(ModalScreen[None]):
         super().__init__()
         self.store = store
         self.me = me
-        """This app's presence key (its row is marked "(this app)"), None when read-only."""
+        """This app's presence key (its row is marked ``*``), None when read-only."""
         self.rows: list[tuple[str, ...]] = []
         """The table as plain text, in ``tui.team.COLUMNS`` order (the start as an age)."""
 
@@ -92,8 +94,12 @@ class TeamScreen(ModalScreen[None]):
         for member, cells in zip(members, self.rows, strict=True):
             here = member.presence.app == self.me
             row = [Text(cells[i]) for i in shown]
-            row[0] = Text(cells[0] + ("*" if here else ""), "bold" if here else "")
+            if here:  # the mark after the name is cut to fit, so that the mark always shows
+                name = shorten(cells[0], _MAX_WIDTHS["operator"] - 1) + "*"
+                row[0] = Text(name, "bold")
             table.add_row(*row)
-        if not members:
-            table.add_row(Text("nobody is running the app (read-only apps are not shown)"))
-        self.query_one("#table", Static).update(table)
+        shown_table = table if members else Text(_NOBODY)
+        self.query_one("#table", Static).update(shown_table)
+
+    async def on_resize(self) -> None:
+        await self.action_reload()  # the columns shown depend on the width

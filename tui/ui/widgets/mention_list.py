@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -38,6 +37,7 @@ from tui.core.text import first_line, one_line
 from tui.store.presence import Presence
 from tui.team import MARK_WIDTH
 from tui.team import mark as presence_mark
+from tui.ui.cells import fit
 
 
 class RowSource(Protocol):
@@ -60,19 +60,6 @@ _ANNOUNCE = object()
 """What the last announced selection is set to after a load with a new filter, or a jump: the
 next one is announced even when it is the same row, or none (the app redraws the status line
 with the new filter)."""
-
-
-def _cell(text: str, width: int) -> str:
-    """``text`` cut or padded to exactly ``width`` cells."""
-    if width <= 0:
-        return ""
-    if text.isascii() and text.isprintable():  # one cell per character: most fields
-        if len(text) > width:
-            return text[: width - 1] + "…"
-        return text + " " * (width - len(text))
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…"
-    return set_cell_size(text, width)
 
 
 class _Timely(NamedTuple):
@@ -563,7 +550,7 @@ class MentionList(Widget, can_focus=True):
                     if self.filter.active
                     else ("No mentions yet. They appear here as they arrive.")
                 )
-                return Strip([Segment(_cell(f" {text}", width), self._style("empty"))], width)
+                return Strip([Segment(fit(f" {text}", width), self._style("empty"))], width)
             return Strip.blank(width, self._style("base"))
         row = self.rows[index]
         return self._render_row(row, width, selected=index == self.cursor)
@@ -606,33 +593,31 @@ class MentionList(Widget, can_focus=True):
         if row.deleted:
             status = "del"
         segments = [
-            Segment(_cell(timely.age, 4) + " ", meta),
+            Segment(fit(timely.age, 4) + " ", meta),
             Segment(mark(label, row.operator_label is not None) + " ", sentiment),
-            Segment(_cell(one_line(row.source, field_chars), source_w) + " ", meta),
-            Segment(_cell(one_line(row.author, field_chars), author_w) + " "),
-            Segment(_cell(status, 4) + " ", self._style("done") if row.status == "done" else meta),
+            Segment(fit(one_line(row.source, field_chars), source_w) + " ", meta),
+            Segment(fit(one_line(row.author, field_chars), author_w) + " "),
+            Segment(fit(status, 4) + " ", self._style("done") if row.status == "done" else meta),
         ]
         late = timely.clock.startswith("!")
         segments.append(
-            Segment(
-                _cell(timely.clock, CLOCK_WIDTH) + " ", self._style("negative") if late else meta
-            )
+            Segment(fit(timely.clock, CLOCK_WIDTH) + " ", self._style("negative") if late else meta)
         )
         if timely.presence:  # a mark and a short name: reads without color
-            shown = _cell(timely.presence, MARK_WIDTH) + " "
+            shown = fit(timely.presence, MARK_WIDTH) + " "
             segments.append(Segment(shown, self._style("presence")))
         if row.assigned_to is not None:  # who holds it, compactly: "@sam"
             holder = "@" + one_line(row.assigned_to, field_chars)
-            segments.append(Segment(_cell(holder, min(9, len(holder))) + " ", meta))
+            segments.append(Segment(fit(holder, min(9, len(holder))) + " ", meta))
         if row.follow_up_due is not None:
             due = timely.follow_up_due
             segments.append(Segment("‼ " if due else "◷ ", self._style("due") if due else meta))
         if row.tags:
             tags = " ".join(f"#{one_line(tag, field_chars)}" for tag in row.tags)
-            segments.append(Segment(_cell(tags, min(24, len(tags) + 1)) + " ", self._style("tags")))
+            segments.append(Segment(fit(tags, min(24, len(tags) + 1)) + " ", self._style("tags")))
         used = sum(s.cell_length for s in segments)
         if used < width:
-            segments.append(Segment(_cell(first_line(row.text), width - used)))
+            segments.append(Segment(fit(first_line(row.text), width - used)))
         # Each segment in its final style at once: the widget's, then the cursor's (or the
         # dimming of a handled row), then its own.
         over = self._style("base")

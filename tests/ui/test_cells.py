@@ -1,0 +1,41 @@
+"""Fitting text into cells: wide characters take two, and a cut always shows."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from tui.ui.cells import fit, shorten
+
+TEXTS = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y", "tab\there"]
+
+
+def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
+    for text in TEXTS:
+        assert fit(text, 0) == ""
+        for width in range(1, 14):
+            cut = fit(text, width)
+            assert cell_len(cut) == width, (text, width, cut)
+            if cell_len(text) <= width:
+                assert cut.rstrip(" ") == text.rstrip(" ")  # padded, never cut
+            else:
+                assert cut.endswith("…") or cut.endswith("… ")  # cut, and says so
+
+
+@pytest.mark.parametrize("middle", [False, True])
+def test_shorten_keeps_what_fits_and_cuts_the_rest_within_the_width(middle: bool) -> None:
+    for text in [*TEXTS, "google-alerts-acme-brand-eu", "最悪のサービスです本当に最悪"]:
+        for width in range(1, 30):
+            cut = shorten(text, width, middle=middle)
+            assert cell_len(cut) <= width, (text, width, cut)
+            if cell_len(text) <= width:
+                assert cut == text
+            else:
+                assert "…" in cut
+
+
+def test_a_cut_in_the_middle_keeps_the_ends_that_tell_names_apart() -> None:
+    assert shorten("google-alerts-acme-brand-eu", 19, middle=True) == "google-al…-brand-eu"
+    assert shorten("google-alerts-acme-brand-us", 19, middle=True) == "google-al…-brand-us"
+    assert shorten("kimberly-the-night-shift-lead", 15) == "kimberly-the-n…"
+    assert shorten("最悪のサービスです本当に最悪", 11, middle=True) == "最悪…最悪"

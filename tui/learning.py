@@ -100,9 +100,11 @@ Trained = tuple[bytes, dict[str, Any], list[str]]
 def train_job(
     options: Mapping[str, Any], texts: Sequence[str], labels: Sequence[str], folds: int
 ) -> Trained:
-    """Cross-validate and train (in whatever process runs it). The warnings a library raises
-    (a solver that did not converge) are returned, each once, as one line each, for the
-    caller to show: printed as Python prints them they would break an app's screen."""
+    """Cross-validate and train (in whatever process runs it, on the calling thread: the
+    warnings a library raises, such as a solver that did not converge, are caught for the
+    whole process while it trains, so nothing else may run meanwhile). They are returned,
+    each once, one line each, for the caller to show: printed as Python prints them they
+    would break an app's screen."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model, evaluation = learner.learn(_lexicon_scorer(options), texts, labels, folds=folds)
@@ -140,8 +142,8 @@ async def _train(
     texts = [e.text for e in labels.examples]
     gold = [e.label for e in labels.examples]
     options = _scorer_options(config)
-    if in_process:
-        return await asyncio.to_thread(train_job, options, texts, gold, folds)
+    if in_process:  # (``triage learn``: the command has nothing else to do meanwhile)
+        return train_job(options, texts, gold, folds)
     return await _in_child_process(options, texts, gold, folds)
 
 
@@ -240,7 +242,9 @@ async def learn(
 ) -> LearnOutcome:
     """Train on every label in the store, store the model, and re-score (``open``, ``all`` or
     ``none``) with whichever scorer is in charge afterwards. Never raises for too few labels:
-    the outcome's ``skipped`` says why, and nothing is stored."""
+    the outcome's ``skipped`` says why, and nothing is stored. ``in_process`` trains on this
+    thread, holding up the event loop (what a command wants); otherwise training runs in a
+    process of its own and neither the loop nor the screen waits."""
     if rescore_scope not in RESCORE_CHOICES:
         raise ValueError(f"rescore must be one of {', '.join(RESCORE_CHOICES)}")
     folds = folds or config.learning.folds
@@ -251,7 +255,7 @@ async def learn(
         current = await scorer_in_charge(store, lexicon)
         return LearnOutcome(labels, None, None, current.name, skipped=reason)
     if log:
-        log(f"training on {len(labels.examples)} labels ({folds}-fold cross-validation)")
+        log(f"learning: training on {len(labels.examples)} labels ({folds}-fold cross-validation)")
     started = time.perf_counter()
     data, figures, warned = await _train(config, labels, folds, in_process=in_process)
     seconds = time.perf_counter() - started
@@ -423,7 +427,7 @@ class Retrainer:
             return None
         if outdated is not None:
             self.log(f"learning: {outdated}; retraining on the labels there are")
-        outcome = await learn(self.store, self.config, in_process=False)
+        outcome = await learn(self.store, self.config, in_process=False, log=self.log)
         if latest is not None:
             self._read = latest.version  # (had learn raised, the next check would try again)
         if outcome.skipped:
@@ -432,8 +436,6 @@ class Retrainer:
             return outcome
         self._waiting_for = None
         assert outcome.evaluation is not None and outcome.stored is not None
-        for warning in outcome.warnings:
-            self.log(f"learning: warning: {warning}")
         self.log(
             f"learning: trained {outcome.stored.name} on {outcome.evaluation.labels} labels in "
             f"{outcome.seconds:.1f}s: learned {outcome.evaluation.learned.describe()}; "

@@ -430,6 +430,7 @@ class TriageApp(OrderedKeysApp[None]):
         except StoreError as error:
             self._presence_error(error, at_once=True)
             return
+        self._presence_ok_at = time.monotonic()  # (however long the first load took)
         if not self.read_only:  # a read-only app cannot write its row: it is not shown
             self.presence_id = new_app_id()
             self.set_interval(HEARTBEAT_SECONDS, self._write_presence)

@@ -239,6 +239,17 @@ def test_evidence_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, jso
         ),
         ('[[sources]]\nkind = "myspace"\n', ":2: sources.kind: unknown or missing source kind"),
         ('[[sources]]\nkind = "feed"\nurl = "x"\ninterval = "soon"\n', ":4: sources.interval"),
+        ("brand = \n", ":1: invalid TOML: Invalid value (column 9)"),
+        ('"a.b" = 1\n', ":1: a.b: unknown key"),
+        ('brand = "x"\nsentiment.negative_threshold = "low"\n', ":2: sentiment.negative_th"),
+        ('brand = "x"\nsentiment = {negative_threshold = "low"}\n', ":2: sentiment.negative_th"),
+        ('brand = "x"\n[char_limits]\nbrand = 5\n', ":3: char_limits.brand: unknown source"),
+        ('brand = "x"\n[char_limits]\n"mastodon.brand" = 5\n', ":3: char_limits.mastodon.brand"),
+        (  # a line inside a multi-line string is text, not the key it looks like
+            'operator = """\nauto_snapshot = "sometimes"\n"""\nauto_snapshot = "sometimes"\n',
+            ":4: auto_snapshot: unknown mode",
+        ),
+        ("k" * 500 + " = 1\n", ":1: " + "k" * 79 + "…: unknown key"),
     ],
 )
 def test_config_errors_name_key_and_line_and_exit_2(

@@ -170,23 +170,44 @@ _TOP_KEYS = {
 }
 
 
-_KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
-"""A line that sets a key: the key quoted (with escapes), literal, or bare."""
+_SEGMENT = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
+_KEY = re.compile(rf"^\s*({_SEGMENT}(?:\s*\.\s*{_SEGMENT})*)\s*=")
+"""A line that sets a key: the key quoted (with escapes), literal, bare, or dotted."""
+_MULTI_LINE = re.compile(r'"""|\'\'\'')
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_SHOWN_KEY = 80
+"""Characters of a key an error message shows (a key can be as long as its line)."""
 
 
 def _key_of(line: str) -> str | None:
-    """The key a line sets, decoded as TOML decodes it (``"\\u001b"`` is ESC), or None."""
+    """The key a line sets, decoded as TOML decodes it (``"\\u001b"`` is ESC), its parts
+    joined with dots (``a.b = 1`` and ``"a.b" = 1`` both set ``a.b``), or None."""
     found = _KEY.match(line)
     if found is None:
         return None
     raw = found.group(1)
-    if raw[0] not in "\"'":
+    if raw.replace("-", "").replace("_", "").isalnum():
         return raw
     try:
-        (key,) = tomllib.loads(f"{raw} = 0")
+        table: Any = tomllib.loads(f"{raw} = 0")
     except (tomllib.TOMLDecodeError, ValueError):
         return None
-    return key
+    parts: list[str] = []
+    while isinstance(table, dict) and len(table) == 1:
+        ((part, table),) = table.items()
+        parts.append(part)
+    return ".".join(parts)
+
+
+def invalid_toml(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
+    """``config.toml:3: invalid TOML: …`` with the line where the parser stopped."""
+    message = str(error)
+    found = _TOML_POSITION.search(message)
+    if found is None:
+        return ConfigError(f"{path}: invalid TOML: {message}; fix the syntax there")
+    line, column = found.groups()
+    problem = message[: found.start()]
+    return ConfigError(f"{path}:{line}: invalid TOML: {problem} (column {column}); fix it there")
 
 
 class _Reader:
@@ -195,16 +216,47 @@ class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.quoted = self._inside_multi_line_strings()
+        """Line numbers inside a multi-line string: what they hold is text, not keys."""
+
+    def _inside_multi_line_strings(self) -> set[int]:
+        inside: set[int] = set()
+        delimiter: str | None = None
+        for number, line in enumerate(self.lines, start=1):
+            if delimiter is not None:
+                inside.add(number)
+            for found in _MULTI_LINE.finditer(line):
+                if delimiter is None:
+                    delimiter = found.group()
+                elif found.group() == delimiter:
+                    delimiter = None
+        return inside
+
+    def _setting(self, key: str, after: int) -> int | None:
+        """The first line after line ``after`` that sets ``key``."""
+        for number, line in enumerate(self.lines[after:], start=after + 1):
+            if number not in self.quoted and _key_of(line) == key:
+                return number
+        return None
 
     def line_of(self, key: str, after: int = 0) -> int | None:
-        """The first line at or after line ``after + 1`` that sets ``key`` (as TOML reads the
-        key: quoted, with escapes, or bare), else the first table header naming it."""
-        for number, line in enumerate(self.lines[after:], start=after + 1):
-            if _key_of(line) == key:
-                return number
-        for number, line in enumerate(self.lines, start=1):
-            if re.match(rf"^\s*\[\[?\s*{re.escape(key)}", line):
-                return number
+        """The line that sets ``key`` (a dotted path, as the error names it): a line after
+        line ``after`` (its table's header) setting the whole path or a tail of it, longest
+        first; else the header of the table holding it, or the line setting the inline table
+        or array of tables it is in."""
+        parts = key.split(".")
+        for start in range(len(parts)):
+            if line := self._setting(".".join(parts[start:]), after):
+                return line
+        for end in range(len(parts), 0, -1):
+            head = ".".join(parts[:end])
+            for number, line in enumerate(self.lines, start=1):
+                if number not in self.quoted and re.match(
+                    rf"^\s*\[\[?\s*{re.escape(head)}\s*\]", line
+                ):
+                    return number
+            if line := self._setting(head, 0):
+                return line
         return None
 
     def header_line(self, header: str) -> int:
@@ -224,9 +276,10 @@ class _Reader:
         return 0
 
     def error(self, key: str, problem: str, fix: str, after: int = 0) -> ConfigError:
-        line = self.line_of(key.rsplit(".", 1)[-1], after)
+        line = self.line_of(key, after)
         where = f"{self.path}:{line}" if line else str(self.path)
-        return ConfigError(f"{where}: {key}: {problem}; {fix}")
+        shown = key if len(key) <= _SHOWN_KEY else key[: _SHOWN_KEY - 1] + "…"
+        return ConfigError(f"{where}: {shown}: {problem}; {fix}")
 
 
 def _expect(
@@ -404,7 +457,7 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}; fix the syntax there") from error
+        raise invalid_toml(path, error) from error
     return _build(_Reader(path, text), data)
 
 
@@ -466,14 +519,16 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
         limits = _expect(
             reader, "char_limits", data["char_limits"], dict, "use a [char_limits] table"
         )
+        after = reader.header_line("char_limits")
         for name, limit in limits.items():
             if name not in SOURCE_KINDS:
                 raise reader.error(
                     f"char_limits.{name}",
                     "unknown source kind",
                     f"use one of {', '.join(sorted(SOURCE_KINDS))}",
+                    after,
                 )
-            _expect(reader, f"char_limits.{name}", limit, int, "give a number of characters")
+            _expect(reader, f"char_limits.{name}", limit, int, "give a number of characters", after)
         values["char_limits"] = dict(limits)
     if "templates" in data:
         values["templates"] = _templates(reader, data["templates"])

@@ -250,6 +250,7 @@ def test_evidence_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, jso
             ":4: auto_snapshot: unknown mode",
         ),
         ("k" * 500 + " = 1\n", ":1: " + "k" * 79 + "…: unknown key"),
+        (f'brand = "x"\noperator = "{"o" * 65}"\n', ":2: operator: 65 characters, at most 64"),
     ],
 )
 def test_config_errors_name_key_and_line_and_exit_2(

@@ -150,6 +150,9 @@ class Config:
     """``[sla]``, ``[baseline]``, ``[[alerts]]`` and ``[[channels]]`` (``tui.alert_config``)."""
 
 
+MAX_OPERATOR = 64
+"""The longest display name: it is shown on every other operator's screen."""
+
 _TOP_KEYS = {
     "brand",
     "brand_terms",
@@ -473,7 +476,14 @@ def _build(reader: _Reader, data: dict[str, Any]) -> Config:
             reader, "brand_terms", data["brand_terms"], 'write e.g. brand_terms = ["acme", "@acme"]'
         )
     if "operator" in data:
-        values["operator"] = _expect(reader, "operator", data["operator"], str, "use a name")
+        operator = _expect(reader, "operator", data["operator"], str, "use a name")
+        if len(operator) > MAX_OPERATOR:
+            raise reader.error(
+                "operator",
+                f"{len(operator)} characters, at most {MAX_OPERATOR}",
+                "use a shorter display name",
+            )
+        values["operator"] = operator
     if "auto_snapshot" in data:
         mode = data["auto_snapshot"]
         if mode not in ("off", "negative", "all"):

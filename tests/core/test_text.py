@@ -153,7 +153,13 @@ def test_first_line_is_single_line_safe() -> None:
     assert first_line("\u200b \u2060\n\u2028 \nsecond\u202e line") == "second line"
     assert first_line("\x1b[2J\nhello") == ESCAPE_MARK  # a line of escapes is not blank
     assert first_line("one line only") == "one line only"
-    assert first_line("x" * 50, limit=10) == "x" * 10
+    assert first_line("x" * 50, limit=10) == "x" * 9 + "…"  # cut, and it shows
+
+
+def test_one_line_with_a_limit_says_it_cut() -> None:
+    assert one_line("x" * 10, 10) == "x" * 10
+    assert one_line("x" * 11, 10) == "x" * 9 + "…"
+    assert one_line("ab\x1b[2Jcdefghijkl", 8) == "ab␛c…"  # the limit counts characters read
 
 
 @pytest.mark.parametrize(

@@ -135,10 +135,11 @@ def one_line(text: str, limit: int | None = None) -> str:
 
     Neutralized like ``for_display``; line breaks and tabs become spaces, runs of whitespace
     collapse to one space and the ends are stripped. With ``limit``, only the first ``limit``
-    characters are looked at (the list draws a few dozen cells of a field at most).
+    characters are looked at (the list draws a few dozen cells of a field at most), and a
+    text that was longer is cut to ``limit - 1`` of them and ``…``, so that the cut shows.
     """
     if limit is not None and len(text) > limit:
-        text = text[:limit]
+        return one_line(text[: max(0, limit - 1)]) + "…"
     if not text.isprintable():
         return _cached_line(text) if len(text) <= _CACHED_CHARS else _clean_line(text)
     if "  " in text or text[:1] == " " or text[-1:] == " ":

@@ -46,6 +46,9 @@ class Hanging:
     def plain(self) -> str:
         return self.head.plain + self.body.plain
 
+    def __str__(self) -> str:  # as ``Text`` is: its plain text
+        return self.plain
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
         indent = self.head.cell_len
@@ -94,6 +97,9 @@ class Flow:
     def plain(self) -> str:
         words = (f"{term.plain} {tail.plain}" for term, tail in self.items)
         return " " * self.indent + (" " * self.gap).join(words)
+
+    def __str__(self) -> str:  # as ``Text`` is: its plain text
+        return self.plain
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         room = max(1, options.max_width - self.indent)

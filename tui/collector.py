@@ -40,6 +40,7 @@ import httpx
 
 from tui.alerting import Alerter
 from tui.config import Config, ConfigError
+from tui.core.format import aligned
 from tui.core.model import utcnow
 from tui.core.text import one_line
 from tui.delivery import Deliverer
@@ -647,13 +648,7 @@ def format_doctor_table(rows: Sequence[DoctorRow]) -> str:
         header,
         *((one_line(r.name), one_line(r.kind), r.status, one_line(r.detail)) for r in rows),
     ]
-    widths = [max(len(line[i]) for line in lines) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True))
-        + "  "
-        + line[3]
-        for line in lines
-    )
+    return aligned(lines)
 
 
 def run_doctor_cli(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tui.core.format import age, stamp
+from tui.core.format import age, aligned, stamp
 from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
 from tui.store.presence import Presence, TeamMember
@@ -104,9 +104,4 @@ def record(member: TeamMember) -> dict[str, Any]:
 
 def table(members: Sequence[TeamMember], now: datetime | None = None) -> str:
     """The team view as aligned plain text, a header line first."""
-    rows = [COLUMNS, *(row(m, now) for m in members)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip()
-        for r in rows
-    )
+    return aligned([COLUMNS, *(row(m, now) for m in members)])

@@ -402,6 +402,8 @@ class TriageApp(OrderedKeysApp[None]):
         self.bell()
 
     def _data_changed(self) -> None:
+        if not self.query(MentionList):  # quitting: the screen went while the poll awaited
+            return
         self._unseen_change = False
         self._refreshed_at = time.monotonic()
         self.mentions.post_message(MentionList.DataChanged())

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.geometry import Size
@@ -50,11 +51,18 @@ class Hanging:
         return self.plain
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # Segments, not Text: a Text yielded here would be wrapped a second time by Rich.
         width = options.max_width
         indent = self.head.cell_len
+        if "\n" not in self.body.plain and indent + self.body.cell_len <= width:
+            yield from _render(console, self.head)  # fits on its line: most fields
+            yield from _render(console, self.body)
+            yield _NEWLINE
+            return
         if width - indent < _NARROWEST:
             indent = min(2, width - 1)  # too narrow to keep the value beside its label
-            yield self.head
+            yield from _render(console, self.head)
+            yield _NEWLINE
         lines = [
             line
             for line in self.body.wrap(console, max(1, width - indent))
@@ -62,9 +70,22 @@ class Hanging:
         ] or [Text()]
         for number, line in enumerate(lines):
             if number == 0 and indent == self.head.cell_len:
-                yield self.head + line
+                yield from _render(console, self.head)
             else:
-                yield Text(" " * indent) + line
+                yield Segment(" " * indent)
+            yield from _render(console, line)
+            yield _NEWLINE
+
+
+_NEWLINE = Segment.line()
+
+
+def _render(console: Console, text: Text) -> RenderResult:
+    """``text``'s segments, its base style included (``Text.render`` leaves that out when the
+    text has no spans of its own; ``Text.__rich_console__`` folds it in first, as this does)."""
+    if text.style:
+        text = Text().append_text(text)
+    return text.render(console)
 
 
 _REASONS = 12

@@ -57,14 +57,38 @@ async def test_escape_then_a_letter_read_as_alt_is_both_keys(make_app) -> None:
         await settle(app, pilot)
         await burst(app, pilot, "slash", *"refund")
         assert app.mentions.filter.search == "refund"
+        found = app.mentions.current
+        assert found is not None
         await burst(app, pilot, "alt+j")
         assert app.mentions.filter.search is None  # the escape cleared the search
-        assert app.focused is app.mentions and app.mentions.cursor == 1  # and j moved down
+        ids = [row.id for row in app.mentions.shown()]
+        # It stayed on the mention found, in the whole list, and j moved down from it.
+        assert app.focused is app.mentions and app.mentions.cursor == ids.index(found.id) + 1
         await burst(app, pilot, "alt+shift+g")  # G: the oldest row
         assert app.mentions.cursor == len(app.mentions.shown()) - 1
         await burst(app, pilot, "alt+q", wait=False)
         await pilot.pause(0.5)
         assert not app.is_running
+
+
+async def test_clearing_a_search_or_a_filter_stays_on_the_mention_for_the_keys_after(
+    make_app, db_path: Path
+) -> None:
+    """Escape, x or n again, then a key, in one burst: the key acts on the mention the
+    operator was on, not on the newest one (#5), which the list used to jump to."""
+    app = await make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "slash", *"parcel", "enter", "escape", "d")
+        assert rows(db_path, "SELECT id FROM mentions WHERE status = 'done'") == [(1,)]
+        assert app.mentions.current is not None and app.mentions.current.id == 1
+        await burst(app, pilot, "n", "x", "t", *"kept", "enter")  # #4: the one open negative
+        await burst(app, pilot, "n", "n", "t", *"again", "enter")
+        assert app.mentions.filter.negative_only is False
+        tagged = "SELECT tag, mention_id FROM mention_tags ORDER BY tag"
+        assert rows(db_path, tagged) == [("again", 4), ("kept", 4)]
+        ids = [row.id for row in app.mentions.shown()]
+        assert ids == [5, 4, 3, 2, 1] and app.mentions.cursor == 1  # the whole list, on #4
 
 
 async def test_search_enter_then_commands_act_on_the_result(make_app, db_path: Path) -> None:

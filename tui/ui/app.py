@@ -928,9 +928,12 @@ class TriageApp(OrderedKeysApp[None]):
 
     # -- finding -------------------------------------------------------------------------------
 
-    def _apply_filter(self, filt: Filter) -> None:
+    def _apply_filter(self, filt: Filter, *, stay: bool = False) -> None:
+        """Show ``filt``'s rows; ``stay``: on the selected mention, when ``filt`` holds it
+        (what clearing a search or a filter does)."""
+        current = self.mentions.current if stay else None
         # Through the list's own queue, so a load never interleaves with a live refresh.
-        self.mentions.post_message(MentionList.Load(filt))
+        self.mentions.post_message(MentionList.Load(filt, current.id if current else None))
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -944,7 +947,8 @@ class TriageApp(OrderedKeysApp[None]):
     @work(exclusive=True, group="search", exit_on_error=False)
     async def _debounced_search(self, text: str) -> None:
         await asyncio.sleep(0.15)
-        self._apply_filter(replace(self.mentions.filter, search=text.strip() or None))
+        search = text.strip() or None
+        self._apply_filter(replace(self.mentions.filter, search=search), stay=search is None)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -952,7 +956,7 @@ class TriageApp(OrderedKeysApp[None]):
         self.workers.cancel_group(self, "search")
         search = event.value.strip() or None
         if search != self.mentions.filter.search:
-            self._apply_filter(replace(self.mentions.filter, search=search))
+            self._apply_filter(replace(self.mentions.filter, search=search), stay=search is None)
         self.mentions.focus()
 
     def _hide_search(self) -> None:
@@ -966,16 +970,17 @@ class TriageApp(OrderedKeysApp[None]):
             return
         self._hide_search()
         self.mentions.focus()
-        self._apply_filter(replace(self.mentions.filter, search=None))
+        self._apply_filter(replace(self.mentions.filter, search=None), stay=True)
 
     def action_urgent(self) -> None:
         """Toggle "most urgent first": open, unanswered mentions by response due time."""
         current = self.mentions.filter
-        self._apply_filter(replace(current, urgent=not current.urgent))
+        self._apply_filter(replace(current, urgent=not current.urgent), stay=current.urgent)
 
     def action_negatives(self) -> None:
         current = self.mentions.filter
-        self._apply_filter(replace(current, negative_only=not current.negative_only))
+        on = current.negative_only
+        self._apply_filter(replace(current, negative_only=not on), stay=on)
 
     async def action_filter(self) -> None:
         tags = await self._tag_choices()
@@ -983,13 +988,13 @@ class TriageApp(OrderedKeysApp[None]):
 
         async def chosen(filt: Filter | None) -> None:
             if filt is not None:
-                self._apply_filter(filt)
+                self._apply_filter(filt, stay=True)
 
         self.push_screen(FilterScreen(self.mentions.filter, tags, sources), chosen)
 
     def action_clear_filters(self) -> None:
         self._hide_search()
-        self._apply_filter(Filter())
+        self._apply_filter(Filter(), stay=True)
 
     # -- screens -------------------------------------------------------------------------------
 

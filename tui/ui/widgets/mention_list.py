@@ -146,9 +146,11 @@ class MentionList(Widget, can_focus=True):
 
     @dataclass
     class Load(Message):
-        """Show the newest rows matching ``filter`` (None: the current filter)."""
+        """Show the newest rows matching ``filter`` (None: the current filter); with
+        ``keep``, stay on that mention instead when ``filter`` includes it."""
 
         filter: Filter | None = None
+        keep: int | None = None
 
     @dataclass
     class ReadRest(Message):
@@ -238,8 +240,14 @@ class MentionList(Widget, can_focus=True):
         return self.rows[self.cursor] if self.rows else None
 
     @_exclusive
-    async def load(self, filt: Filter | None = None) -> None:
-        """Show the newest rows matching ``filt`` (or the current filter), cursor at the top."""
+    async def load(self, filt: Filter | None = None, keep: int | None = None) -> None:
+        """Show the newest rows matching ``filt`` (or the current filter), cursor at the top;
+        or, with ``keep`` and a newest-first ``filt`` that includes that mention, the rows
+        around it with the cursor on it (a search or a filter cleared: the operator stays
+        on the mention they were on, so keys typed after the clearing act on it)."""
+        stays = keep is not None and filt is not None and not filt.urgent
+        if stays and await self._window_around(filt, keep):  # type: ignore[arg-type]
+            return
         await self._load(filt)
 
     async def _load(self, filt: Filter | None = None) -> None:
@@ -270,7 +278,7 @@ class MentionList(Widget, can_focus=True):
 
     async def on_mention_list_load(self, message: Load) -> None:
         self._loads_queued = max(0, self._loads_queued - 1)
-        await self.load(message.filter)
+        await self.load(message.filter, message.keep)
 
     @_exclusive
     async def on_mention_list_read_rest(self, message: ReadRest) -> None:

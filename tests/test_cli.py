@@ -116,6 +116,24 @@ def test_import_csv_with_optional_columns(
     ]
 
 
+def test_a_csv_quote_never_closed_is_named_not_read_into_one_mention(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'id,text,author\n1,first ok,a\n2,"multi\nline, fine",b\n3,x"y is fine,c\n'
+        '4,"oops stray quote,d\n5,fifth,e\n6,sixth,f\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.db"
+    code, _, err = run(capsys, "import", str(path), "--db", str(db))
+    assert code == 1
+    assert f"{path}:6: a quoted cell is never closed" in err  # the line where it opened
+    with sqlite3.connect(db) as conn:
+        texts = [t for (t,) in conn.execute("SELECT text FROM mentions ORDER BY external_id")]
+    assert texts == ["first ok", "multi\nline, fine", 'x"y is fine']  # nothing swallowed
+
+
 def test_import_csv_without_text_column_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

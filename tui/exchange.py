@@ -91,15 +91,24 @@ def _jsonl_records(
 
 def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple[int, Any, bytes]]:
     text = decode(data).lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote that is never closed is an error at the end of the file, where a lenient
+    # reader would make one cell of every line after it, and import them as one mention.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     if not reader.fieldnames or "text" not in reader.fieldnames:
         raise ValueError(f"{name}: CSV has no 'text' column; add a header row with at least text")
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
+            if "end of data" in str(error):
+                report.skip(
+                    f"{name}:{start}: a quoted cell is never closed, so the rest of the file "
+                    'was read into it; close the quote (a " inside a quoted cell is written "")'
+                )
+                return
             report.skip(f"{name}:{reader.line_num}: bad CSV ({error})")
             continue
         if None in row:

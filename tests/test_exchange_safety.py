@@ -107,6 +107,39 @@ def test_csv_export_cannot_run_formulas(
     assert ',"a;=1+2"",=3+4\n=5",' in data.decode("utf-8")
 
 
+def test_the_csv_export_imported_back_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, hostile_db: Path
+) -> None:
+    """The quote that keeps a spreadsheet from running a cell comes off again: no new
+    mention, no edit (no earlier version), no new tag; only the NUL, which CSV cannot hold,
+    reads as a change. A text that itself starts with a quote keeps it."""
+    with sqlite3.connect(hostile_db) as conn:
+        conn.execute("UPDATE mentions SET text = ? WHERE external_id = '5'", ("'quoted already",))
+
+    def state() -> list[tuple]:
+        with sqlite3.connect(hostile_db) as conn:
+            return conn.execute(
+                "SELECT m.source, m.external_id, m.author, m.url, m.text,"
+                " (SELECT group_concat(tag, ';') FROM mention_tags t WHERE t.mention_id = m.id)"
+                " FROM mentions m ORDER BY m.id"
+            ).fetchall()
+
+    before = state()
+    out = tmp_path / "out.csv"
+    assert run(capsys, "export", "--db", str(hostile_db), "--format", "csv", "-o", str(out))[0] == 0
+    assert "''quoted already" in out.read_text(encoding="utf-8")
+    code, _, err = run(capsys, "import", str(out), "--db", str(hostile_db))
+    assert code == 0, err
+    assert "imported 0 new mentions (5 already present: 1 updated with new text" in err
+    after = state()
+    assert len(after) == 5
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert [(b[1], a[4]) for b, a in changed] == [("3", "nul \ufffd inside\ufffd")]
+    with sqlite3.connect(hostile_db) as conn:
+        (versions,) = conn.execute("SELECT count(*) FROM versions").fetchone()
+    assert versions == 1  # the NUL one only
+
+
 def test_jsonl_export_is_exact(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, hostile_db: Path
 ) -> None:

@@ -14,7 +14,8 @@ number of mentions is known and ``on_record()`` after each one is written or sto
 Each exported mention carries its response clock (``sla``: due, answered, breached), which
 import ignores: the importing store starts the clock again. JSON Lines is exact (the stored
 text, byte for byte); CSV cells are made safe for spreadsheets
-(``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving data.
+(``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving data; a CSV in
+the export's own shape imported back gets its cells back as they were (NUL aside).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tui.core.records import (
     CSV_FIELDS,
     CSV_QUOTING,
     Marks,
+    from_csv_cell,
     from_record,
     marks_from_record,
     to_csv_row,
@@ -96,6 +98,9 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     if not reader.fieldnames or "text" not in reader.fieldnames:
         raise ValueError(f"{name}: CSV has no 'text' column; add a header row with at least text")
+    # This program's own CSV export: its cells are taken back as they were stored (the quote
+    # that kept a spreadsheet from running a cell comes off), so importing it changes nothing.
+    exported = set(CSV_FIELDS) <= set(reader.fieldnames)
     while True:
         start = reader.line_num + 1
         try:
@@ -114,6 +119,8 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
         if None in row:
             report.skip(f"{name}:{reader.line_num}: more cells than columns")
             continue
+        if exported:
+            row = {key: from_csv_cell(value) for key, value in row.items()}
         raw = json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")
         yield reader.line_num, row, raw
 

@@ -7,9 +7,11 @@ with a short reason for anything malformed.
 JSON Lines carries the stored text exactly. CSV is for spreadsheets, which run a cell as a
 formula when it starts with ``=``, ``+``, ``-`` or ``@`` (also after leading whitespace) or with
 a tab or carriage return: ``to_csv_row`` passes every text cell through ``csv_cell``, which
-prefixes such a cell with a single quote (as OWASP recommends for CSV injection) and replaces
-NUL with U+FFFD. The writer quotes every cell (``CSV_QUOTING``), so a field separator or quote
-inside a cell (``,`` ``;`` ``"``) can never start a new cell in any spreadsheet's dialect.
+prefixes such a cell with a single quote (as OWASP recommends for CSV injection; and a cell
+starting with a quote gets another, so that ``from_csv_cell`` can take exactly one off when
+the export is imported back) and replaces NUL with U+FFFD. The writer quotes every cell
+(``CSV_QUOTING``), so a field separator or quote inside a cell (``,`` ``;`` ``"``) can never
+start a new cell in any spreadsheet's dialect.
 """
 
 from __future__ import annotations
@@ -82,9 +84,15 @@ def csv_cell(value: Any) -> Any:
         return value
     if "\x00" in value:
         value = value.replace("\x00", "\ufffd")
-    if value[:1] in ("\t", "\r") or value.lstrip()[:1] in _FORMULA_START:
-        return "'" + value
+    if value[:1] in ("\t", "\r", "'") or value.lstrip()[:1] in _FORMULA_START:
+        return "'" + value  # (a value starting with ' gets one too: ``from_csv_cell`` undoes it)
     return value
+
+
+def from_csv_cell(value: str) -> str:
+    """A cell of this program's CSV export as it was before ``csv_cell``: exactly one leading
+    quote taken off, where there is one (NUL, which CSV cannot hold, stays U+FFFD)."""
+    return value[1:] if value[:1] == "'" else value
 
 
 def to_record(mention: Mention) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui.core.format import age, ago, event_detail, mark, stamp, until
-from tui.core.when import parse_when
+from tui.core.when import PastTime, parse_when
 
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 
@@ -20,6 +20,7 @@ NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
         ("09:00", datetime(2026, 11, 24, 9, 0, tzinfo=UTC)),  # already past today: tomorrow
         ("2026-12-01T10:00Z", datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
         ("2026-12-01T10:00:00+02:00", datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
+        ("0m", NOW),  # due now is not the past
     ],
 )
 def test_parse_when(spec: str, expected: datetime) -> None:
@@ -30,6 +31,13 @@ def test_parse_when(spec: str, expected: datetime) -> None:
 def test_parse_when_rejects_with_an_example(spec: str) -> None:
     with pytest.raises(ValueError, match=r"30m|no such time"):
         parse_when(spec, NOW, UTC)
+
+
+@pytest.mark.parametrize("spec", ["2026-01-01T09:00", "today 09:00", "2026-11-23T10:58Z"])
+def test_a_follow_up_time_in_the_past_is_refused(spec: str) -> None:
+    with pytest.raises(PastTime, match=r"is in the past; a follow-up is for later: try 30m"):
+        parse_when(spec, NOW, UTC)
+    assert parse_when("2026-11-23T10:59:30Z", NOW, UTC) < NOW  # a moment ago is still now
 
 
 def test_age_and_until() -> None:

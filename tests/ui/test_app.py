@@ -200,6 +200,13 @@ async def test_follow_up_prompt(make_app, db_path: Path) -> None:
         await pilot.pause()
         assert "cannot read 'soon'" in str(app.screen.query_one("#when-error").render())
         app.screen.query_one("#when", Input).value = ""
+        await pilot.press(*"2020-01-01T09:00")  # said while typing, before Enter
+        said = app.screen.query_one("#when-error")
+        assert "is in the past" in str(said.render()) and said.has_class("error")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert db_rows(db_path, "SELECT count(*) FROM follow_ups") == [(0,)]  # not set
+        app.screen.query_one("#when", Input).value = ""
         await pilot.press(*"2h", "tab", *"call back", "enter")
         await settle(app, pilot)
         ((_due, note, done),) = db_rows(db_path, "SELECT due_at, note, done FROM follow_ups")

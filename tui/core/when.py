@@ -23,8 +23,28 @@ _UNITS = {
 }
 
 
+PAST_SLACK = timedelta(minutes=1)
+"""A time this far back is still "now" (typed a moment ago); anything earlier is refused."""
+
+
+class PastTime(ValueError):
+    """A follow-up time that has already gone by."""
+
+
 def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetime:
-    """Parse a follow-up time; ``ValueError`` with an example if it cannot."""
+    """Parse a follow-up time; ``ValueError`` with an example if it cannot, ``PastTime`` when
+    it is in the past (a follow-up due before it is set would be overdue at once)."""
+    moment = _parse(text, now, local)
+    if moment < now - PAST_SLACK:
+        shown = moment.astimezone(local or now.astimezone().tzinfo or UTC)
+        raise PastTime(
+            f"{shown:%a %d %b %Y %H:%M} is in the past; a follow-up is for later: try 30m, 2h"
+            " or tomorrow 09:00"
+        )
+    return moment
+
+
+def _parse(text: str, now: datetime, local: tzinfo | None) -> datetime:
     local = local or now.astimezone().tzinfo or UTC
     spec = " ".join(text.strip().lower().split())
     if not spec:

@@ -17,7 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from tui.core.model import ASSIGNMENTS, STATUSES, Filter, utcnow
 from tui.core.text import normalize_tag, one_line
-from tui.core.when import parse_when
+from tui.core.when import PastTime, parse_when
 
 
 class TagPrompt(ModalScreen[str | None]):
@@ -97,12 +97,12 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
         try:
             due = parse_when(self.query_one("#when", Input).value, utcnow())
         except ValueError as exc:
-            if quiet:
+            if quiet and not isinstance(exc, PastTime):  # (a time being typed: no error yet)
                 message.update(Text(_FOLLOW_UP_HINT))
             else:
                 message.update(Text(str(exc)))  # it quotes what was typed: never markup
                 self.query_one("#when", Input).focus()
-            message.set_class(not quiet, "error")
+            message.set_class(not quiet or isinstance(exc, PastTime), "error")
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
         message.update(Text(f"→ due {local} · Enter sets it · Tab: add a note"))

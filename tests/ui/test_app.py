@@ -192,6 +192,41 @@ async def test_reply_copy_uses_the_clipboard(make_app) -> None:
         assert app.clipboard == "on it"
 
 
+async def test_a_reply_too_long_or_unfinished_is_copied_only_when_asked_twice(
+    make_app, db_path: Path
+) -> None:
+    """The first ctrl+o says why the reply is not ready (the copy is what stops the response
+    clock); the second copies it anyway; a change to the text asks again."""
+    app = await make_app(rows=[("bluesky", "ann", "Parcel lost", NEG, None)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        said: list[str] = []
+        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        await pilot.press("r")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyEditor)
+        editor.query_one(TextArea).text = "Sorry! [the fix] " + "x" * 300
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.clipboard == ""
+        assert said[-1] == (
+            "Not copied: it is 317/300 characters; it still holds [the fix]. "
+            "ctrl+o again copies it anyway."
+        )
+        copied = "SELECT count(*) FROM events WHERE action = 'reply_copied'"
+        assert db_rows(db_path, copied) == [(0,)]
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        assert app.clipboard.startswith("Sorry! [the fix]")
+        assert db_rows(db_path, copied) == [(1,)]
+        editor.query_one(TextArea).text = "Fixed: [the fix]"  # changed: asked again
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert said[-1].startswith("Not copied: it still holds [the fix].")
+        assert app.clipboard.startswith("Sorry!")
+
+
 async def test_follow_up_prompt(make_app, db_path: Path) -> None:
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:

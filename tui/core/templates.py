@@ -59,6 +59,15 @@ CHAR_LIMITS: dict[str, int] = {
 """Reply length limits per source kind (defaults; the config can override them)."""
 
 _PLACEHOLDER = re.compile(r"\{(author|brand|operator)\}")
+_FILL_IN = re.compile(r"\[[^\[\]\n]+\]")
+"""A part of a template the operator writes (``[the fix]``)."""
+
+
+def unfinished(text: str, templates: tuple[Template, ...]) -> list[str]:
+    """The templates' fill-ins (``[the fix]``) still in ``text``, as written there: a reply
+    holding one was never finished."""
+    fill_ins = {part for t in templates for part in _FILL_IN.findall(t.text)}
+    return [part for part in dict.fromkeys(_FILL_IN.findall(text)) if part in fill_ins]
 
 
 def fill(text: str, *, author: str, brand: str, operator: str) -> str:

@@ -27,8 +27,8 @@ from textual.timer import Timer
 from textual.widgets import Label, Select, TextArea
 
 from tui.core.model import utcnow
-from tui.core.templates import Template, fill
-from tui.core.text import first_line
+from tui.core.templates import Template, fill, unfinished
+from tui.core.text import first_line, one_line
 from tui.ui.screens.prompts import Choice, ChoiceScreen
 
 AUTOSAVE_SECONDS = 2.0
@@ -90,6 +90,8 @@ class ReplyEditor(ModalScreen[str | None]):
         self._changes = changes
         self._mark_done = mark_done
         self._copied = copied
+        self._warned_copy: str | None = None
+        """The text a copy was last refused for (over the limit, unfinished)."""
         self.since = utcnow()
         """Others' changes after this moment are shown before a save, copy or done (the
         editor's opening; moved on each time the operator has seen them and gone on)."""
@@ -263,7 +265,32 @@ class ReplyEditor(ModalScreen[str | None]):
     async def action_save(self) -> None:
         await self._guarded("Save", lambda: self._close(None))
 
+    def _not_ready(self) -> list[str]:
+        """Why the reply cannot be posted as it is: longer than the network takes, or holding
+        a template's fill-in not written yet."""
+        problems = []
+        length = self._count(self.text)
+        if self.limit is not None and length > self.limit:
+            problems.append(f"it is {length}/{self.limit} characters")
+        left = unfinished(self.text, self.templates)
+        if left:
+            problems.append("it still holds " + ", ".join(one_line(p, 60) for p in left))
+        return problems
+
     async def action_copy(self) -> None:
+        problems = self._not_ready()
+        if problems and self._warned_copy != self.text:
+            # Said once for this text: a second ctrl+o copies it anyway (it can be posted in
+            # two parts, or finished elsewhere), and only that counts as the reply.
+            self._warned_copy = self.text
+            self.notify(
+                f"Not copied: {'; '.join(problems)}. ctrl+o again copies it anyway.",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+            return
+
         async def copy() -> None:
             self.app.copy_to_clipboard(self.text)
             if self._copied is not None:

@@ -641,7 +641,7 @@ async def test_status_line_keeps_the_counts_when_narrow(make_app) -> None:
         status = app.query_one("#status")
         (strip,) = status.render_lines(Region(0, 0, status.size.width, 1))
         shown = strip.text  # what the terminal shows, cut at 60 columns
-        assert shown.startswith(" ▼ 2 open neg · ◷ 0 due · 5 new · 5 total")
+        assert shown.startswith(" ▼ 2 open neg · ◷ 0 due · 2 overdue │ 5 new · 5 total")
         assert "counts off" not in shown  # the brand is what gets cut
 
 

@@ -567,8 +567,8 @@ class TriageApp(OrderedKeysApp[None]):
         """One row, most important first, so a narrow terminal cuts the least useful part:
         open alerts, the filter the list is under (cut to ``FILTER_CELLS``: an operator who
         forgot it would read a filtered list as the whole stream), open negatives, due
-        follow-ups, new and total counts, arrivals above the view, where the selection went,
-        the collector holder, and last the brand."""
+        follow-ups and overdue mentions, arrivals above the view, where the selection went,
+        the new and total counts, the collector holder, and last the brand."""
         status = Text(no_wrap=True, overflow="ellipsis")
         if self.read_only:  # first, so a narrow terminal never cuts it
             status.append(" read-only │", "bold reverse")
@@ -584,17 +584,20 @@ class TriageApp(OrderedKeysApp[None]):
         counts = self.counts
         if counts is not None:
             status.append(f" ▼ {counts.negative_open:,} open neg", "bold")
-            status.append(f" · ◷ {counts.follow_ups_due:,} due · ")
-            status.append(f"{counts.new:,} new", "bold")
-            status.append(f" · {counts.total:,} total")
+            status.append(f" · ◷ {counts.follow_ups_due:,} due")
             if self.overdue is not None:  # open mentions past their response due time
                 status.append(f" · {self.overdue:,} overdue", "bold" if self.overdue else "")
+        # Where the list went, before the totals: at 80 columns it must not be what is cut.
         if mentions.new_count:
             status.append(f" │ ↑ {mentions.new_count:,} new (g)", "bold reverse")
         offscreen = mentions.offscreen
         if offscreen:
             where = f"↓ {offscreen:,} below" if offscreen > 0 else f"↑ {-offscreen:,} above"
             status.append(f" │ selected: {where} the view", "bold")
+        if counts is not None:
+            status.append(" │ ")
+            status.append(f"{counts.new:,} new", "bold")
+            status.append(f" · {counts.total:,} total")
         # Every name here is made single-line: the status line must stay one row.
         if self.lease_text:
             status.append(f" │ {one_line(self.lease_text)}", "dim")

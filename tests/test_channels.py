@@ -181,6 +181,18 @@ async def test_ntfy_sends_text_with_safe_headers_and_token(
     assert request.body == hostile.text.encode("utf-8")
 
 
+async def test_ntfy_title_keeps_a_cut_and_quotes_readable(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The title of an alert cut to fit ends in "…", and quotes a post in “…”: in latin-1
+    they would all be "?", and a cut title would read as a question."""
+    server.route("/topic", Reply(200, b'{"id":"x"}'), method="POST")
+    titled = message(title="Negative from ann: “parcel lost again, nobody answ…”")
+    await send(ChannelConfig("phone", "ntfy", url=server.url + "/topic"), titled, client)
+    (request,) = server.to("/topic")
+    assert request.headers["title"] == 'Negative from ann: "parcel lost again, nobody answ..."'
+
+
 async def test_ntfy_default_priority_and_no_authorization_without_secret(
     server: Server, client: httpx.AsyncClient
 ) -> None:

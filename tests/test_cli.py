@@ -263,6 +263,16 @@ def test_evidence_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, jso
         ('brand = "x"\nsentiment = {negative_threshold = "low"}\n', ":2: sentiment.negative_th"),
         ('brand = "x"\n[char_limits]\nbrand = 5\n', ":3: char_limits.brand: unknown source"),
         ('brand = "x"\n[char_limits]\n"mastodon.brand" = 5\n', ":3: char_limits.mastodon.brand"),
+        (  # a triple quote in a comment or a one-line string opens no string
+            'brand = "x"\n# templates use """ for text\nbrand_terms = ["a\'\'\'b"]\n'
+            '[learning]\nfolds = "five"\n',
+            ":5: learning.folds: expected an integer",
+        ),
+        (  # a [[sources]] line inside a template's text is no table
+            '[[templates]]\nname = "a"\ntext = """\n[[sources]]\n"""\n'
+            '[[sources]]\nkind = "feed"\nurl = "x"\ninterval = "soon"\n',
+            ":9: sources.interval",
+        ),
         (  # a line inside a multi-line string is text, not the key it looks like
             'operator = """\nauto_snapshot = "sometimes"\n"""\nauto_snapshot = "sometimes"\n',
             ":4: auto_snapshot: unknown mode",

@@ -117,7 +117,7 @@ async def test_learn_stores_a_versioned_model_that_takes_over(store: Store) -> N
     done = (await add(store, ["another zorbled return"], "old"))[0]
     await store.set_status(done, "done")
 
-    outcome = await learn(store, CONFIG)
+    outcome = await learn(store, CONFIG, in_process=True)
 
     assert outcome.skipped is None and outcome.stored is not None
     assert outcome.stored.version == 1 and outcome.stored.name == "learned-1"
@@ -143,7 +143,7 @@ async def test_learn_stores_a_versioned_model_that_takes_over(store: Store) -> N
     learn_events = [e for e in await store.events() if e.action == "learn"]
     assert len(learn_events) == 1 and json.loads(learn_events[0].detail)["model"] == "learned-1"
 
-    again = await learn(store, CONFIG, rescore_scope="all")
+    again = await learn(store, CONFIG, in_process=True, rescore_scope="all")
     assert again.stored is not None and again.stored.version == 2
     old = await store.mention(done)
     assert old is not None and old.score.model == "learned-2"
@@ -151,7 +151,7 @@ async def test_learn_stores_a_versioned_model_that_takes_over(store: Store) -> N
 
 async def test_a_model_that_does_not_beat_the_lexicon_is_kept_out(store: Store) -> None:
     await labelled(store, plain_sentiment())
-    outcome = await learn(store, CONFIG)
+    outcome = await learn(store, CONFIG, in_process=True)
     assert outcome.stored is not None and not outcome.stored.in_charge
     assert outcome.evaluation is not None and not outcome.evaluation.beats_lexicon
     assert outcome.in_charge == "lexicon"
@@ -163,7 +163,7 @@ async def test_a_model_that_does_not_beat_the_lexicon_is_kept_out(store: Store) 
 
 async def test_too_few_labels_trains_nothing_and_says_why(store: Store) -> None:
     await labelled(store, brand_slang(per_class=4))
-    outcome = await learn(store, CONFIG)
+    outcome = await learn(store, CONFIG, in_process=True)
     assert outcome.stored is None and outcome.evaluation is None
     assert outcome.skipped is not None and "at least 30" in outcome.skipped
     assert "the label key (o)" in outcome.skipped
@@ -178,7 +178,7 @@ async def test_labels_without_a_class_keep_the_lexicon_in_charge(store: Store) -
     for mention_id, (_, label) in zip(ids, pairs, strict=True):
         await store.add_tag(mention_id, "complaint" if label == "negative" else "praise")
     question = (await add(store, ["does the depot open at nine"], "stream"))[0]
-    outcome = await learn(store, CONFIG)
+    outcome = await learn(store, CONFIG, in_process=True)
     assert outcome.evaluation is not None and outcome.evaluation.beats_lexicon
     assert outcome.evaluation.thin == ["neutral"]
     assert outcome.stored is not None and not outcome.stored.in_charge
@@ -193,7 +193,7 @@ async def test_labels_without_a_class_keep_the_lexicon_in_charge(store: Store) -
 
 async def test_handing_back_to_the_lexicon(store: Store) -> None:
     await labelled(store, brand_slang())
-    await learn(store, CONFIG)
+    await learn(store, CONFIG, in_process=True)
     assert await store.in_charge_version() == 1
     rescored = await use_lexicon(store, CONFIG, rescore_scope="all")
     assert rescored == 120
@@ -205,7 +205,7 @@ async def test_handing_back_to_the_lexicon(store: Store) -> None:
 
 async def test_stored_models_are_append_only(store: Store) -> None:
     await labelled(store, brand_slang())
-    await learn(store, CONFIG)
+    await learn(store, CONFIG, in_process=True)
     with pytest.raises(Exception, match="append-only"):
         await store._db.execute("UPDATE sentiment_models SET in_charge = 0")
     with pytest.raises(Exception, match="append-only"):
@@ -222,7 +222,7 @@ async def test_ingest_follows_the_model_another_process_trained(db_path: Path) -
         ingestor = Ingestor(collector_side, make_scorer(CONFIG))
         await ingestor.ingest([IncomingMention("s", "1", "the van zorbled my box")])
         await labelled(operator_side, brand_slang())
-        await learn(operator_side, CONFIG, rescore_scope="none")
+        await learn(operator_side, CONFIG, in_process=True, rescore_scope="none")
         (new_id,) = await ingestor.ingest([IncomingMention("s", "2", "the van zorbled my box")])
         mention = await collector_side.mention(new_id)
         assert mention is not None
@@ -244,7 +244,7 @@ async def test_follower_reads_the_version_once_per_batch(store: Store) -> None:
     first = await follower.scorer(store)
     assert first.name == "lexicon"
     await labelled(store, brand_slang())
-    await learn(store, CONFIG, rescore_scope="none")
+    await learn(store, CONFIG, in_process=True, rescore_scope="none")
     learned = await follower.scorer(store)
     assert learned.name == "learned-1"
     assert await follower.scorer(store) is learned  # same version: not loaded again
@@ -473,7 +473,7 @@ async def test_the_detail_pane_names_the_model_and_its_words_and_an_override_win
     store: Store, db_path: Path
 ) -> None:
     await labelled(store, brand_slang())
-    await learn(store, CONFIG, rescore_scope="open")
+    await learn(store, CONFIG, in_process=True, rescore_scope="open")
     (fresh,) = await add(store, ["the van zorbled my parcel again"], source="fresh")
     app = TriageApp(CONFIG, db_path, "tester", collect=False)
 
@@ -503,7 +503,7 @@ async def test_export_names_the_model_and_import_restores_labels(
     ids = await labelled(store, brand_slang(per_class=12))
     await store.add_tag(ids[0], "complaint")
     await store.set_status(ids[1], "done")
-    await learn(store, CONFIG, rescore_scope="all")
+    await learn(store, CONFIG, in_process=True, rescore_scope="all")
     path = tmp_path / "out.jsonl"
     with path.open("w", encoding="utf-8") as out:
         await export(store, out)

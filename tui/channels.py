@@ -418,9 +418,14 @@ def _fit(text: str, limit: int) -> bytes:
 
 def _header_value(text: str, limit: int = 250) -> bytes:
     """One header line: control characters (CR and LF among them) become spaces, whitespace
-    collapses, characters outside latin-1 become "?"."""
+    collapses, the typographic marks our own texts use become their ASCII forms (a cut's
+    "…" would otherwise read "?", as a question), other characters outside latin-1 "?"."""
     cleaned = "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+    cleaned = cleaned.translate(_ASCII_MARKS)
     return " ".join(cleaned.split())[:limit].encode("latin-1", errors="replace")
+
+
+_ASCII_MARKS = str.maketrans({"…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "—": "-"})
 
 
 def _secret(channel: ChannelConfig, env: Mapping[str, str]) -> str:

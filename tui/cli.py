@@ -551,6 +551,7 @@ def cmd_learn(args: argparse.Namespace, config: Config) -> int:
                 config,
                 rescore_scope=args.rescore,
                 folds=args.folds,
+                in_process=True,  # the command waits for it: no process of its own needed
                 log=lambda line: print(one_line(line), file=sys.stderr),
             )
         except ImportError as error:

@@ -39,8 +39,8 @@ from typing import TypeVar
 import httpx
 
 from tui.alerting import Alerter
+from tui.cells import aligned
 from tui.config import Config, ConfigError
-from tui.core.format import aligned
 from tui.core.model import utcnow
 from tui.core.text import one_line
 from tui.delivery import Deliverer

@@ -176,7 +176,34 @@ _TOP_KEYS = {
 _SEGMENT = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)"""
 _KEY = re.compile(rf"^\s*({_SEGMENT}(?:\s*\.\s*{_SEGMENT})*)\s*=")
 """A line that sets a key: the key quoted (with escapes), literal, bare, or dotted."""
-_MULTI_LINE = re.compile(r'"""|\'\'\'')
+_STRING_START = re.compile(r'"""|\'\'\'|"|\'|#')
+_ONE_LINE_END = {'"': re.compile(r'(?:[^"\\]|\\.)*"'), "'": re.compile(r"[^']*'")}
+
+
+def _open_at_end(line: str, delimiter: str | None) -> str | None:
+    """The multi-line string (its delimiter) still open at the end of ``line``, given the one
+    open at its start: one-line strings and comments are read past, so a triple quote in
+    them opens nothing."""
+    at = 0
+    while True:
+        if delimiter is not None:  # inside a multi-line string: find its end
+            end = line.find(delimiter, at)
+            if end < 0:
+                return delimiter
+            at, delimiter = end + 3, None
+        found = _STRING_START.search(line, at)
+        if found is None or found.group() == "#":
+            return None  # the rest of the line is a comment, or there is no string
+        quote = found.group()
+        if len(quote) == 3:
+            delimiter, at = quote, found.end()
+            continue
+        closed = _ONE_LINE_END[quote].match(line, found.end())
+        if closed is None:
+            return None  # an unclosed one-line string: TOML said where, if it is wrong
+        at = closed.end()
+
+
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _SHOWN_KEY = 80
 """Characters of a key an error message shows (a key can be as long as its line)."""
@@ -224,15 +251,11 @@ class _Reader:
 
     def _inside_multi_line_strings(self) -> set[int]:
         inside: set[int] = set()
-        delimiter: str | None = None
+        delimiter: str | None = None  # the multi-line string open at the end of a line
         for number, line in enumerate(self.lines, start=1):
             if delimiter is not None:
                 inside.add(number)
-            for found in _MULTI_LINE.finditer(line):
-                if delimiter is None:
-                    delimiter = found.group()
-                elif found.group() == delimiter:
-                    delimiter = None
+            delimiter = _open_at_end(line, delimiter)
         return inside
 
     def _setting(self, key: str, after: int) -> int | None:
@@ -265,13 +288,15 @@ class _Reader:
     def header_line(self, header: str) -> int:
         """The line of a ``[header]`` table (0 if there is none)."""
         for number, line in enumerate(self.lines, start=1):
-            if re.match(rf"^\s*\[\s*{re.escape(header)}\s*\]", line):
+            if number not in self.quoted and re.match(rf"^\s*\[\s*{re.escape(header)}\s*\]", line):
                 return number
         return 0
 
     def table_line(self, header: str, index: int = 0) -> int:
         seen = -1
         for number, line in enumerate(self.lines, start=1):
+            if number in self.quoted:
+                continue
             if re.match(rf"^\s*\[\[\s*{re.escape(header)}\s*\]\]", line):
                 seen += 1
                 if seen == index:

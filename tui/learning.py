@@ -237,7 +237,7 @@ async def learn(
     *,
     rescore_scope: str = "open",
     folds: int | None = None,
-    in_process: bool = True,
+    in_process: bool = False,
     log: Log | None = None,
 ) -> LearnOutcome:
     """Train on every label in the store, store the model, and re-score (``open``, ``all`` or

@@ -208,10 +208,7 @@ def to_json(report: Report) -> dict[str, Any]:
 
 def literal(text: str, limit: int | None = None) -> str:
     """Untrusted text as a Markdown code span on one line: shown as it is, never as markup."""
-    line = one_line(text, limit + 1 if limit else None)
-    if limit and len(line) > limit:
-        line = line[:limit].rstrip() + "…"
-    line = line.replace("`", "'")
+    line = one_line(text, limit).replace("`", "'")
     return f"`{line}`" if line else "(empty)"
 
 

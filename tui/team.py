@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tui.core.format import age, aligned, stamp
+from tui.cells import aligned
+from tui.core.format import age, stamp
 from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
 from tui.store.presence import Presence, TeamMember

@@ -160,6 +160,10 @@ def test_one_line_with_a_limit_says_it_cut() -> None:
     assert one_line("x" * 10, 10) == "x" * 10
     assert one_line("x" * 11, 10) == "x" * 9 + "…"
     assert one_line("ab\x1b[2Jcdefghijkl", 8) == "ab␛c…"  # the limit counts characters read
+    assert one_line("abc" + " " * 300, 200) == "abc"  # only spaces were cut: no mark
+    assert one_line("x", 0) == ""
+    # A first line of invisible characters is no line, however long: the next one is shown.
+    assert first_line("\u200b" * 150 + "\nRefund NOW or I sue", 100) == "Refund NOW or I sue"
 
 
 @pytest.mark.parametrize(

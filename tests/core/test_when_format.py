@@ -101,17 +101,3 @@ def test_event_details_show_times_as_the_pane_does() -> None:
         shown = event_detail(detail)
         assert "{" not in shown and "'" not in shown and "+00:00" not in shown
         assert ".654321" not in shown and "T09" not in shown
-
-
-def test_aligned_columns_count_terminal_cells_not_characters() -> None:
-    from rich.cells import cell_len
-
-    from tui.core.format import aligned
-
-    rows = [("operator", "host", "detail"), ("東京さん", "vm", "ok"), ("ann 🙂", "db", "x")]
-    text = aligned(rows)
-    lines = text.splitlines()
-    hosts = ["host", "vm", "db"]
-    starts = {cell_len(line[: line.index(h)]) for line, h in zip(lines, hosts, strict=True)}
-    assert starts == {10}, text  # the second column starts at the same cell on every line
-    assert lines[1].endswith("ok") and lines[2].endswith("x")

@@ -169,8 +169,27 @@ async def test_an_html_error_page_is_said_as_its_text(server: Server, http: Http
     with pytest.raises(Unavailable) as raised:
         await http.get_json(server.url + "/c")
     said = str(raised.value)
-    assert "403 Forbidden Forbidden You are blocked." in said
+    assert ": Forbidden You are blocked. xxx" in said  # the words, not the head's title
     assert "<" not in said and "color:red" not in said and "var x" not in said
+
+
+async def test_an_error_page_says_its_words_apart_whatever_its_tags(
+    server: Server, http: Http
+) -> None:
+    nginx = (
+        b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+        b"</h1></center><hr><center>nginx</center></body></html>"
+    )
+    server.route("/n", Reply(403, nginx, {"Content-Type": "text/html"}))
+    s3 = b'<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
+    server.route("/s", Reply(403, s3 + b"</Error>", {"Content-Type": "application/xml"}))
+    styled = b"<html><head><style>" + b"p{color:red}" * 1000 + b"</style></head><p>Down</p>"
+    server.route("/h", Reply(403, styled, {"Content-Type": "text/html"}))
+    for path, words in (("/n", "502 Bad Gateway nginx"), ("/s", "AccessDenied Access Denied"),
+                        ("/h", "Down")):  # fmt: skip
+        with pytest.raises(Unavailable) as raised:
+            await http.get_json(server.url + path)
+        assert str(raised.value).endswith(f": {words}"), raised.value
 
 
 async def test_secrets_are_scrubbed_from_messages(

@@ -252,7 +252,9 @@ def test_a_long_value_wraps_under_its_value_never_where_the_labels_are(width: in
     assert set(starts) <= {*labels, "late", "▼", "sentiment", "Team"}, starts
     assert starts.count("url") == 1 and starts.count("author") == 1
     body = lines[lines.index("  first line") + 1 :]
-    assert body and all(line.startswith("  assigned") for line in body if line.strip())
+    assert len(body) > 1  # the long line did wrap
+    assert all(line.startswith("  ") and line[2] != " " for line in body if line.strip())
+    assert " ".join(line.strip() for line in body) == ("assigned you " * 12).strip()
     assert all(len(line) <= width for line in lines)
 
 
@@ -280,8 +282,10 @@ def test_a_reason_wider_than_the_pane_keeps_its_weight_and_the_next_starts_a_lin
 
     assert all(line.startswith("  ") and cell_len(line) <= width for line in lines), lines
     weighted = next(i for i, line in enumerate(lines) if "-3.10" in line)
-    assert lines[weighted].endswith("に最悪 -3.10") or lines[weighted].endswith(" -3.10")
+    assert lines[weighted].endswith(" -3.10")
     assert not lines[weighted].strip().startswith("-3.10")  # the weight is not left alone
+    term = "".join(line.strip() for line in lines[: weighted + 1]).removesuffix("-3.10").strip()
+    assert term == "最悪のサービスです本当に最悪"  # the whole term, in order, then its weight
     assert lines[weighted + 1] == "  love +3.20  late -1.60"
 
 
@@ -303,3 +307,26 @@ def test_the_pane_says_how_many_reasons_it_leaves_out() -> None:
     shown = captured.get()
     assert "word11" in shown and "word12" not in shown
     assert "and 3 more (export)" in shown
+
+
+def test_a_drafts_blank_lines_stay_blank_lines() -> None:
+    from rich.console import Console
+
+    from tui.core.model import Draft, Mention, Score
+    from tui.ui.widgets.detail import render_mention
+
+    now = utcnow()
+    text = "Hi Ann,\n\nSorry about the delay.\n\nThanks,\nKim"
+    draft = Draft(1, text, now, "kim")
+    mention = Mention(
+        1, "demo", "x", None, "ann", "late", now, now, "en",
+        Score(-0.5, "negative", ()), None, (), "new", None, None, b"", drafts=(draft,),
+    )  # fmt: skip
+    console = Console(width=60, no_color=True, legacy_windows=False)
+    with console.capture() as captured:
+        console.print(render_mention(mention))
+    lines = captured.get().splitlines()
+    start = lines.index("  Hi Ann,")
+    assert lines[start : start + 6] == [
+        "  Hi Ann,", "", "  Sorry about the delay.", "", "  Thanks,", "  Kim",
+    ]  # fmt: skip

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-
-from rich.cells import cell_len
 
 from tui.core.model import Label, from_ms
 from tui.core.sla import clock
@@ -214,19 +212,3 @@ def response_clock(
     if left.startswith("!"):
         return f"due {_clock_time(due, now)}, {left[1:]} late"
     return f"due {_clock_time(due, now)} (in {left})"
-
-
-def aligned(rows: Sequence[Sequence[str]]) -> str:
-    """Rows of one-line cells as plain text in columns two spaces apart, each as wide as its
-    widest cell counted in terminal cells (a CJK name or an emoji takes two), the last
-    column left as it is."""
-    if not rows:
-        return ""
-    columns = len(rows[0])
-    widths = [max(cell_len(r[i]) for r in rows) for i in range(columns - 1)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (cell + " " * (w - cell_len(cell)) for cell, w in zip(cells, widths, strict=False))
-        return "  ".join([*padded, cells[-1]]).rstrip()
-
-    return "\n".join(line(r) for r in rows)

@@ -139,7 +139,12 @@ def one_line(text: str, limit: int | None = None) -> str:
     text that was longer is cut to ``limit - 1`` of them and ``…``, so that the cut shows.
     """
     if limit is not None and len(text) > limit:
-        return one_line(text[: max(0, limit - 1)]) + "…"
+        if limit <= 0:
+            return ""
+        head = one_line(text[: limit - 1])
+        # The mark only where something was cut: not after nothing (a line of invisible
+        # characters stays empty, so ``first_line`` goes on to the next), nor for spaces.
+        return head + "…" if head and not text[limit - 1 :].isspace() else head
     if not text.isprintable():
         return _cached_line(text) if len(text) <= _CACHED_CHARS else _clean_line(text)
     if "  " in text or text[:1] == " " or text[-1:] == " ":

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -74,9 +74,7 @@ class FeedSource(Source):
         known = set(seen)
         read = (self.mention(entry, language) for entry in parsed.entries)
         current = [mention for mention in read if mention is not None]
-        if parsed.get("bozo") and not current:  # garbage, of which the parser made empty items
-            problem = parsed.get("bozo_exception") or "not RSS or Atom"
-            raise BadResponse(f"malformed feed: {problem}")
+        _refuse_garbage(parsed, current)  # (garbage of which the parser made empty items)
         fresh = {m.external_id: m for m in current if m.external_id not in known}
         ids = list(dict.fromkeys(m.external_id for m in current))
         next_state = {
@@ -130,7 +128,13 @@ async def _parse(response: httpx.Response) -> Any:
     parsed = await asyncio.to_thread(
         feedparser.parse, io.BytesIO(response.content), response_headers=dict(response.headers)
     )
-    if parsed.get("bozo") and not parsed.entries:
+    _refuse_garbage(parsed, parsed.entries)
+    return parsed
+
+
+def _refuse_garbage(parsed: Any, entries: Sequence[Any]) -> None:
+    """``BadResponse`` for a body feedparser could not read (``bozo``) and found no usable
+    entries in: a broken feed still gives what the lenient parser recovers."""
+    if parsed.get("bozo") and not entries:
         problem = parsed.get("bozo_exception") or "not RSS or Atom"
         raise BadResponse(f"malformed feed: {problem}")
-    return parsed

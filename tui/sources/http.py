@@ -17,8 +17,10 @@ through an ``Http``, a thin view of that client which
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import random
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from typing import Any, ClassVar
 import httpx
 
 from tui.core.model import utcnow
-from tui.core.text import decode, html_to_text
+from tui.core.text import decode
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -214,14 +216,20 @@ class Backoff:
 # -- the per-source view of the client -------------------------------------------------------
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_HIDDEN = re.compile(r"<(head|script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+"""A tag: a word boundary, whatever the tag (nginx's "502 Bad Gateway</h1></center><hr>")."""
 
 
 def server_message(response: httpx.Response, limit: int = 300) -> str:
     """The server's explanation: a JSON ``error``/``message`` field, else the start of the body
-    (its text, for an HTML error page: no tags, scripts or styles)."""
-    text = decode(response.content[:4096]).strip()
-    if text.startswith("<") or "html" in response.headers.get("content-type", ""):
-        text = html_to_text(text)
+    (for an HTML or XML error page its words: no tags, head, scripts or styles)."""
+    markup = response.content.lstrip()[:1] == b"<" or "ml" in response.headers.get(
+        "content-type", ""
+    )
+    text = decode(response.content[: 65_536 if markup else 4096]).strip()
+    if markup:
+        text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
     try:
         payload = json.loads(text)
     except ValueError:

@@ -19,11 +19,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.cells import fit, shorten
 from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import one_line
 from tui.store import Store
-from tui.ui.cells import fit, shorten
 
 
 class HealthScreen(ModalScreen[None]):

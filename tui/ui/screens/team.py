@@ -18,11 +18,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui import team
+from tui.cells import shorten
 from tui.core.format import ago
 from tui.core.model import utcnow
 from tui.store import Store, StoreError
 from tui.store.presence import SHIFT_HOURS
-from tui.ui.cells import shorten
 
 REFRESH_SECONDS = 2.0
 _HEADERS = {"unix user": "unix", "since": "started"}

@@ -63,15 +63,18 @@ class Hanging:
             indent = min(2, width - 1)  # too narrow to keep the value beside its label
             yield from _render(console, self.head)
             yield _NEWLINE
-        lines = [
-            line
-            for line in self.body.wrap(console, max(1, width - indent))
-            if line.plain.strip()  # (a space a long word was folded before is not a line)
-        ] or [Text()]
+        lines: list[Text] = []
+        for paragraph in self.body.split("\n", allow_blank=True):  # a blank line stays one
+            wrapped = [
+                line
+                for line in paragraph.wrap(console, max(1, width - indent))
+                if line.plain.strip()  # (a space a long word was folded before is no line)
+            ]
+            lines += wrapped or [Text()]
         for number, line in enumerate(lines):
             if number == 0 and indent == self.head.cell_len:
                 yield from _render(console, self.head)
-            else:
+            elif line.plain:  # (a blank line stays blank)
                 yield Segment(" " * indent)
             yield from _render(console, line)
             yield _NEWLINE
@@ -89,6 +92,8 @@ def _render(console: Console, text: Text) -> RenderResult:
 
 
 _REASONS = 12
+_NARROWEST_TERM = 8
+"""Cells a wrapped term keeps beside its weight; a narrower pane wraps term and weight as one."""
 """Reasons the pane shows (the strongest first); the export has them all."""
 _NARROWEST = 12
 """Cells a value needs beside its label; a narrower pane puts it under the label."""
@@ -140,7 +145,7 @@ class Flow:
                 continue
             if used:  # a wrapped item gets lines of its own
                 yield line
-            if tail.cell_len + 3 > room:  # a pane too narrow for even that: wrap it whole
+            if room - tail.cell_len - 1 < _NARROWEST_TERM:  # too narrow: wrap it whole
                 for piece in item.wrap(console, room):
                     yield Text(margin) + piece
             else:

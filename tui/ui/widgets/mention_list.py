@@ -30,6 +30,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.cells import fit
 from tui.core.format import age, mark
 from tui.core.model import Filter, Row, utcnow
 from tui.core.sla import clock
@@ -37,7 +38,6 @@ from tui.core.text import first_line, one_line
 from tui.store.presence import Presence
 from tui.team import MARK_WIDTH
 from tui.team import mark as presence_mark
-from tui.ui.cells import fit
 
 
 class RowSource(Protocol):

@@ -1,8 +1,11 @@
 """Fitting one-line text into terminal cells: wide characters (CJK, emoji) take two cells, so
 widths are counted in cells (``rich.cells``), never in characters; a text cut short ends in
-(or, with ``middle``, holds) ``…`` so that the cut shows."""
+(or, with ``middle``, holds) ``…`` so that the cut shows. For the screens and for the plain
+tables commands print (``triage who``, ``doctor``)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
 
@@ -40,3 +43,19 @@ def shorten(text: str, width: int, *, middle: bool = False) -> str:
             break
         end = char + end
     return set_cell_size(text, head).rstrip() + ELLIPSIS + end
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> str:
+    """Rows of one-line cells as plain text in columns two spaces apart, each as wide as its
+    widest cell counted in terminal cells (a CJK name or an emoji takes two), the last
+    column left as it is."""
+    if not rows:
+        return ""
+    columns = len(rows[0])
+    widths = [max(cell_len(r[i]) for r in rows) for i in range(columns - 1)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (cell + " " * (w - cell_len(cell)) for cell, w in zip(cells, widths, strict=False))
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    return "\n".join(line(r) for r in rows)

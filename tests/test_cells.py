@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from tui.ui.cells import fit, shorten
+from tui.cells import aligned, fit, shorten
 
-TEXTS = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y", "tab\there"]
+TEXTS = ["", "ann", "a" * 30, "naïve café", "東京の配達", "late 🤬🤬", "x\u0301y"]
+"""(No tabs or controls: ``one_line`` has made every text one line of printable cells.)"""
 
 
 def test_a_cell_is_exactly_its_width_whatever_the_text() -> None:
@@ -39,3 +40,13 @@ def test_a_cut_in_the_middle_keeps_the_ends_that_tell_names_apart() -> None:
     assert shorten("google-alerts-acme-brand-us", 19, middle=True) == "google-al…-brand-us"
     assert shorten("kimberly-the-night-shift-lead", 15) == "kimberly-the-n…"
     assert shorten("最悪のサービスです本当に最悪", 11, middle=True) == "最悪…最悪"
+
+
+def test_aligned_columns_count_terminal_cells_not_characters() -> None:
+    rows = [("operator", "host", "detail"), ("東京さん", "vm", "ok"), ("ann 🙂", "db", "x")]
+    text = aligned(rows)
+    lines = text.splitlines()
+    hosts = ["host", "vm", "db"]
+    starts = {cell_len(line[: line.index(h)]) for line, h in zip(lines, hosts, strict=True)}
+    assert starts == {10}, text  # the second column starts at the same cell on every line
+    assert lines[1].endswith("ok") and lines[2].endswith("x")

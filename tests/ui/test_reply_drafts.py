@@ -119,3 +119,36 @@ async def test_a_template_over_text_asks_and_undo_restores(make_app, db_path: Pa
         await settle(app, pilot)
         await burst(app, pilot, "escape")
         assert area.text == "Order 1234 "
+
+
+@pytest.mark.parametrize("width", [80, 140])
+async def test_a_question_shows_every_answer_whole(make_app, width: int) -> None:
+    """The quit question's two long answers do not fit side by side in the dialog: they go
+    one under the other, and neither is cut. Short answers stay side by side."""
+    from textual.widgets import Button
+
+    def answers() -> list[Button]:
+        dialog = app.screen.query_one(".dialog")
+        buttons = list(app.screen.query(Button))
+        for button in buttons:
+            assert dialog.region.contains_region(button.region), (button.region, dialog.region)
+            assert button.region.width >= len(str(button.label))  # the whole label shows
+        return buttons
+
+    app = await make_app()
+    async with app.run_test(size=(width, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        await pilot.press(*"half a reply", "ctrl+q")
+        await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        await pilot.pause(0.2)
+        save, discard = answers()
+        assert save.region.y < discard.region.y  # one under the other
+        await pilot.press("escape")  # back to the reply
+        await wait_until(lambda: isinstance(app.screen, ReplyEditor), pilot)
+        await pilot.press("escape")  # close it: keep or discard the changes?
+        await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        await pilot.pause(0.2)
+        keep, discard = answers()
+        assert keep.region.y == discard.region.y  # short answers: side by side

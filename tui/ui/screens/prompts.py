@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -151,6 +152,17 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#choice-0", Button).focus()
+        self.call_after_refresh(self._fit_buttons)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_buttons)
+
+    def _fit_buttons(self) -> None:
+        """The buttons side by side when they fit the dialog, else one under the other, so
+        that no answer is cut (long answers at 80 columns)."""
+        row = self.query_one(".buttons", Horizontal)
+        needed = sum(cell_len(f"{c.label} ({c.key})") + 3 for c in self.choices)
+        row.set_class(needed > row.size.width > 0, "stacked")
 
     def on_key(self, event: events.Key) -> None:
         for choice in self.choices:

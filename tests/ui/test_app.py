@@ -656,3 +656,27 @@ async def test_a_long_error_in_a_prompt_wraps_at_80_columns(make_app) -> None:
         shown = " ".join(line for line in lines if line)
         assert "cannot read 'next tuesday'" in shown and shown.endswith("2026-05-01T09:00")
         assert label.region.right <= app.screen.query_one(".dialog").region.right
+
+
+async def test_a_check_box_reads_checked_or_not_without_color(make_app) -> None:
+    from textual.widgets import Checkbox
+
+    app = await make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("F")
+        await settle(app, pilot)
+        box = app.screen.query_one("#negative", Checkbox)
+
+        def drawn() -> str:
+            (strip,) = box.render_lines(Region(0, 0, box.size.width, 1))
+            return strip.text
+
+        assert "X" not in drawn() and "open negatives only" in drawn()
+        box.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert box.value and "X" in drawn()
+        await pilot.press("space")
+        await pilot.pause()
+        assert not box.value and "X" not in drawn()

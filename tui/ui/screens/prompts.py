@@ -184,9 +184,15 @@ class _Choice(Select[str], inherit_bindings=False):
 
 
 class _Check(Checkbox, inherit_bindings=False):
-    """A check box that toggles with space, leaving Enter to apply the dialog."""
+    """A check box that toggles with space, leaving Enter to apply the dialog. It shows ``X``
+    only when checked: Textual's draws an ``X`` either way, told apart by color alone, which
+    a monochrome terminal (or ``NO_COLOR``) does not show."""
 
     BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "X" if self.value else " "
 
 
 class FilterScreen(ModalScreen[Filter | None]):

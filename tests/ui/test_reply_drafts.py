@@ -121,6 +121,25 @@ async def test_a_template_over_text_asks_and_undo_restores(make_app, db_path: Pa
         assert area.text == "Order 1234 "
 
 
+async def test_ctrl_t_then_down_and_enter_picks_the_same_template_every_time(make_app) -> None:
+    """Typed ahead in one burst, as a laggy link delivers it: ctrl+t opens the templates on
+    the first, Down moves to the second (Apologize), Enter picks it; and again."""
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for _ in range(2):
+            await burst(app, pilot, "r", "ctrl+t", "down", "enter")
+            await wait_until(lambda: isinstance(app.screen, ReplyEditor), pilot)
+            editor = app.screen
+            assert isinstance(editor, ReplyEditor)
+            await wait_until(lambda e=editor: e.text.startswith("Hi "), pilot)
+            assert "we're sorry about this" in editor.text
+            await burst(app, pilot, "escape")  # close: it asks, as the text changed
+            await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+            await burst(app, pilot, "d")  # discard: back to no draft
+            await wait_until(lambda: len(app.screen_stack) == 1, pilot)
+
+
 @pytest.mark.parametrize("width", [80, 140])
 async def test_a_question_shows_every_answer_whole(make_app, width: int) -> None:
     """The quit question's two long answers do not fit side by side in the dialog: they go

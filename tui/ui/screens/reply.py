@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Label, Select, TextArea
+from textual.widgets import Label, OptionList, Select, TextArea
 
 from tui.core.model import utcnow
 from tui.core.templates import Template, fill, unfinished
@@ -218,9 +218,15 @@ class ReplyEditor(ModalScreen[str | None]):
         area.focus()
 
     def action_pick_template(self) -> None:
+        """Open the templates with the first one highlighted, every time: ``ctrl+t Down
+        Enter`` typed ahead always picks the second (Textual would start from its prompt,
+        or from where the last pick left the highlight)."""
         select = self.query_one("#template", Select)
         select.focus()
         select.expanded = True
+        if self.templates:
+            overlay = select.query_one("SelectOverlay", OptionList)
+            overlay.highlighted = 1  # (0 is the prompt, "Start from a template")
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -232,6 +232,14 @@ async def test_markdown_shows_the_figures_and_untrusted_text_literally(
     assert "[x](http://evil)" not in text.replace(f"`{HOSTILE}`", "")
 
 
+async def test_a_report_over_more_than_one_day_dates_its_times(
+    seeded: tuple[Store, dict[str, int]],
+) -> None:
+    store, m = seeded
+    text = render_markdown(await build_report(store, SINCE - timedelta(days=2), UNTIL))
+    assert f"- #{m['m3']} 01-31 12:00 `bluesky` `user3`:" in text
+
+
 async def test_markdown_neutralizes_backticks_and_control_characters(
     store: Store, clock: Clock
 ) -> None:

@@ -238,7 +238,17 @@ def _labels(counts: Mapping[str, int]) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    """The report as Markdown: bullet lists (no tables), readable as plain text."""
+    """The report as Markdown: bullet lists (no tables), readable as plain text. A time in a
+    list is its clock time when the report covers one UTC day, else its date too."""
+    one_day = report.since.astimezone(UTC).date() == report.until.astimezone(UTC).date()
+
+    def when(moment: datetime) -> str:
+        return (
+            f"{moment.astimezone(UTC):%H:%M}"
+            if one_day
+            else f"{moment.astimezone(UTC):%m-%d %H:%M}"
+        )
+
     lines = [
         f"# Shift report {_clock(report.since)} to {_clock(report.until)}",
         "",
@@ -261,7 +271,7 @@ def render_markdown(report: Report) -> str:
     section(
         "Open negatives",
         [
-            f"- #{m.id} {m.created_at.astimezone(UTC):%H:%M} {literal(m.source, 40)}"
+            f"- #{m.id} {when(m.created_at)} {literal(m.source, 40)}"
             f" {literal(m.author, 40)}: {literal(m.text, SNIPPET)}"
             for m in report.open_negatives
         ],
@@ -277,7 +287,7 @@ def render_markdown(report: Report) -> str:
     section(
         "Alerts",
         [
-            f"- {a.at.astimezone(UTC):%H:%M} {literal(a.rule, 40)} ({literal(a.kind, 20)}):"
+            f"- {when(a.at)} {literal(a.rule, 40)} ({literal(a.kind, 20)}):"
             f" {literal(a.title, SNIPPET)}"
             + (f" on #{a.mention_id}" if a.mention_id is not None else "")
             + (

@@ -50,3 +50,31 @@ def test_aligned_columns_count_terminal_cells_not_characters() -> None:
     starts = {cell_len(line[: line.index(h)]) for line, h in zip(lines, hosts, strict=True)}
     assert starts == {10}, text  # the second column starts at the same cell on every line
     assert lines[1].endswith("ok") and lines[2].endswith("x")
+
+
+def test_the_team_table_fits_a_terminal_by_cutting_the_selected_mention() -> None:
+    from datetime import timedelta
+
+    from tui.core.model import utcnow
+    from tui.store.presence import Presence, TeamMember
+    from tui.team import table
+
+    now = utcnow()
+    members = [
+        TeamMember(
+            Presence(
+                "a1", name, "root", "vm", 4242, now - timedelta(hours=1), now, 7, "looking", now
+            ),
+            "The parcel never came and nobody at support answers the phone, three days now",
+            3,
+            now - timedelta(hours=8),
+        )
+        for name in ("sam", "東京さん")
+    ]
+    wide = table(members, now).splitlines()
+    assert max(cell_len(line) for line in wide) > 80
+    fitted = table(members, now, width=100).splitlines()
+    assert all(cell_len(line) <= 100 for line in fitted), fitted
+    assert "#7 The parcel" in fitted[1] and "…" in fitted[1]
+    narrow = table(members, now, width=40).splitlines()  # it cannot fit: the mention keeps 12
+    assert "#7 The parc…  looking" in narrow[1]

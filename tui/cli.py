@@ -584,7 +584,8 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
         if args.format == "json":
             print(json.dumps([team.record(m) for m in members], ensure_ascii=False, indent=2))
         elif members:
-            print(team.table(members))
+            width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
+            print(team.table(members, width=width))
         else:
             print("nobody is running the app (read-only apps are not shown)")
         return EXIT_OK

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tui.cells import aligned
+from rich.cells import cell_len
+
+from tui.cells import aligned, shorten
 from tui.core.format import age, stamp
 from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
@@ -103,6 +105,17 @@ def record(member: TeamMember) -> dict[str, Any]:
     }
 
 
-def table(members: Sequence[TeamMember], now: datetime | None = None) -> str:
-    """The team view as aligned plain text, a header line first."""
-    return aligned([COLUMNS, *(row(m, now) for m in members)])
+def table(members: Sequence[TeamMember], now: datetime | None = None, width: int = 0) -> str:
+    """The team view as aligned plain text, a header line first; with ``width`` (a
+    terminal's), the selected mention's first line is cut so that each line fits in it."""
+    rows = [COLUMNS, *(row(m, now) for m in members)]
+    if width:
+        at = COLUMNS.index("selected")
+        others = sum(max(cell_len(r[i]) for r in rows) + 2 for i in range(len(COLUMNS)) if i != at)
+        room = max(_SELECTED_AT_LEAST, width - others)
+        rows = [(*r[:at], shorten(r[at], room), *r[at + 1 :]) for r in rows]
+    return aligned(rows)
+
+
+_SELECTED_AT_LEAST = 12
+"""Cells the selected mention keeps however narrow the terminal (the line wraps then)."""

@@ -171,3 +171,25 @@ async def test_a_question_shows_every_answer_whole(make_app, width: int) -> None
         await pilot.pause(0.2)
         keep, discard = answers()
         assert keep.region.y == discard.region.y  # short answers: side by side
+
+
+async def test_the_reply_wraps_again_at_its_new_width_after_a_resize(make_app) -> None:
+    from textual.geometry import Region
+
+    text = "Resize test line one, with some words to wrap around the box at eighty columns wide."
+    app = await make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        area = app.screen.query_one(TextArea)
+        area.text = text
+
+        def words_shown() -> list[str]:
+            lines = area.render_lines(Region(0, 1, area.size.width, 3))
+            return " ".join(s.text.strip(" ▊▎") for s in lines).split()
+
+        for size in ((150, 40), (80, 24), (100, 30), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            assert words_shown() == text.split(), size  # each word once, none past the edge

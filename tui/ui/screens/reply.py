@@ -46,6 +46,19 @@ GUARD_LINES = 8
 """Changes shown at most in the collision warning (the latest ones)."""
 
 
+class _ReplyText(TextArea):
+    """The reply's text area, wrapped again once a resize has been laid out: Textual wraps it
+    during the resize, at the width it had before, so after a terminal got narrower words
+    went past the edge (and after it got wider, showed twice) until the next key."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        self.soft_wrap = False  # (the public way to have it wrap again at its width now)
+        self.soft_wrap = True
+
+
 class ReplyEditor(ModalScreen[str | None]):
     """Dismisses with the text as it was stored last, or None when it was discarded."""
 
@@ -109,7 +122,7 @@ class ReplyEditor(ModalScreen[str | None]):
                 id="template",
                 compact=True,
             )
-            yield TextArea(self.opened_with, id="reply-text", soft_wrap=True)
+            yield _ReplyText(self.opened_with, id="reply-text", soft_wrap=True)
             with Horizontal(classes="reply-status"):
                 yield Label("", id="count")
                 yield Label(

@@ -153,3 +153,47 @@ async def test_a_refresh_gives_way_to_a_load_queued_behind_it(make_app, db_path:
         assert calls == []  # it never read
         assert len(mentions.rows) == 11 and mentions.rows[0].author == "user89"
         assert mentions._loads_queued == 0
+
+
+async def test_what_arrived_during_a_search_counts_as_new_once_it_is_cleared(
+    db_path: Path,
+) -> None:
+    """Clearing a search stays on the mention the operator was on, deep in the list; what
+    arrived meanwhile is above the window, and the status line says so (↑ N new)."""
+    from .test_app import status_text
+
+    now = utcnow()
+    store = await Store.open(db_path, "seeder")
+    old = [
+        IncomingMention(
+            "reddit",
+            f"r{n}",
+            f"post {n}" if n else "my parcel is lost",
+            "u",
+            None,
+            now - timedelta(minutes=300 - n),
+        )
+        for n in range(200)
+    ]
+    await store.add_mentions(old, [NEG] * len(old))
+    await store.close()
+    app = TriageApp(Config(brand="Acme"), db_path, "tester", collect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"parcel", "enter")
+        await settle(app, pilot)
+        assert app.mentions.current is not None and app.mentions.current.text == "my parcel is lost"
+        other = await Store.open(db_path, "collector")
+        fresh = [IncomingMention("reddit", f"new{n}", f"arrived {n}", "x") for n in range(5)]
+        await other.add_mentions(fresh, [NEG] * 5)
+        await other.close()
+        await pilot.pause(0.6)
+        await pilot.press("slash", "escape")
+        await settle(app, pilot)
+        mentions = app.mentions
+        assert mentions.current is not None and mentions.current.text == "my parcel is lost"
+        await wait_until(lambda: mentions.new_count == 5, pilot)
+        await wait_until(lambda: "↑ 5 new (g)" in status_text(app), pilot)
+        await pilot.press("g")  # to the top: nothing is new any more
+        await settle(app, pilot)
+        assert mentions.new_count == 0 and mentions.shown()[0].text == "arrived 4"

@@ -192,8 +192,11 @@ class MentionList(Widget, can_focus=True):
         """The window starts at the newest matching row."""
         self.at_oldest = True
         """The window ends at the oldest matching row."""
-        self.seen_id = 0
-        """The newest row the operator has had in the window: later ones count as new."""
+        self._seen_id = 0
+        self.seen_most = 0
+        """The newest ``seen_id`` there has been, whatever the filter: what the operator had
+        seen before a search or a filter, which a list that stays on their mention when it is
+        cleared counts arrivals from."""
         self._highlighted: object = None
         """The selection last announced, as (cursor, row), or None for no rows."""
         self.presence: Mapping[int, Sequence[Presence]] = {}
@@ -236,6 +239,16 @@ class MentionList(Widget, can_focus=True):
     # -- reading ---------------------------------------------------------------------------
 
     @property
+    def seen_id(self) -> int:
+        """The newest row the operator has had in the window: later ones count as new."""
+        return self._seen_id
+
+    @seen_id.setter
+    def seen_id(self, value: int) -> None:
+        self._seen_id = value
+        self.seen_most = max(self.seen_most, value)
+
+    @property
     def current(self) -> Row | None:
         return self.rows[self.cursor] if self.rows else None
 
@@ -246,7 +259,8 @@ class MentionList(Widget, can_focus=True):
         around it with the cursor on it (a search or a filter cleared: the operator stays
         on the mention they were on, so keys typed after the clearing act on it)."""
         stays = keep is not None and filt is not None and not filt.urgent
-        if stays and await self._window_around(filt, keep):  # type: ignore[arg-type]
+        seen = self.seen_most  # (what arrived since counts as new, though above the window)
+        if stays and await self._window_around(filt, keep, seen=seen):  # type: ignore[arg-type]
             return
         await self._load(filt)
 
@@ -317,8 +331,10 @@ class MentionList(Widget, can_focus=True):
         found = await self.show_mention(message.mention_id)
         self.post_message(self.Shown(message.mention_id, found))
 
-    async def _window_around(self, filt: Filter, mention_id: int) -> bool:
-        """Load the rows of ``filt`` around ``mention_id`` (newest-first lists), cursor on it."""
+    async def _window_around(self, filt: Filter, mention_id: int, seen: int | None = None) -> bool:
+        """Load the rows of ``filt`` around ``mention_id`` (newest-first lists), cursor on it.
+        With ``seen``, the rows of ``filt`` after that one count as new, in the window or above
+        it (a search cleared: what arrived during it); else only what arrives from now on."""
         started = self._edits
         older = await self.source.page_before(filt, mention_id + 1, PAGE)
         if not older or older[0].id != mention_id:
@@ -335,6 +351,9 @@ class MentionList(Widget, can_focus=True):
             newest = await self.source.page_before(filt, None, 1)
             self.seen_id = newest[0].id if newest else self.rows[0].id
         self.new_count = 0
+        if seen is not None and seen < self.seen_id:
+            self._seen_id = seen
+            self.new_count = await self.source.count_newer(filt, seen)
         self.top = max(0, self.cursor - max(1, self.size.height) // 2)
         self._highlighted = _ANNOUNCE
         self._changed()
@@ -522,6 +541,9 @@ class MentionList(Widget, can_focus=True):
             self.refresh(*(Region(0, y, width, 1) for y in shown))
         else:
             self.refresh()
+        if self.new_count and self.at_newest and self.top == 0 and self.rows:
+            self.new_count = 0  # the newest rows are in view: nothing is new any more
+            self.seen_id = max(self.seen_id, self.rows[0].id)
         current = self.current
         key = (self.cursor, current) if current else None
         offscreen = self.offscreen

@@ -134,6 +134,26 @@ def test_a_csv_quote_never_closed_is_named_not_read_into_one_mention(
     assert texts == ["first ok", "multi\nline, fine", 'x"y is fine']  # nothing swallowed
 
 
+def test_a_stray_quote_inside_a_cell_does_not_cost_the_row(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """What spreadsheets and hand edits write ("He said "refund me" twice") is read as the
+    lenient reader reads it; a row with too many cells is named at its own line."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'id,text\n1,fine\n2,"He said "refund me" twice"\n3,"quoted" text\n4,a,b,c\n5,last\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.db"
+    code, _, err = run(capsys, "import", str(path), "--db", str(db))
+    assert (
+        code == 1 and f"{path}:5: more cells than columns" in err and err.count("line skipped") == 1
+    )
+    with sqlite3.connect(db) as conn:
+        ids = [i for (i,) in conn.execute("SELECT external_id FROM mentions ORDER BY external_id")]
+    assert ids == ["1", "2", "3", "5"]
+
+
 def test_import_csv_without_text_column_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

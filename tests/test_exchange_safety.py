@@ -140,6 +140,16 @@ def test_the_csv_export_imported_back_changes_nothing(
     assert versions == 1  # the NUL one only
 
 
+def test_a_quote_an_export_did_not_add_stays() -> None:
+    """An export made before leading quotes were doubled wrote ``'Tis`` for ``'Tis``: only a
+    quote ``csv_cell`` would have added comes off."""
+    from tui.core.records import csv_cell, from_csv_cell
+
+    for value in ("'Tis the season", "=1+2", "'=1+2", "''", "-", "  @x", "\t=1", "plain"):
+        assert from_csv_cell(csv_cell(value)) == value
+    assert from_csv_cell("'Tis the season") == "'Tis the season"  # not one csv_cell made
+
+
 def test_jsonl_export_is_exact(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, hostile_db: Path
 ) -> None:

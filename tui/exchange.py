@@ -91,38 +91,55 @@ def _jsonl_records(
             report.skip(f"{name}:{number}: not valid JSON ({error})")
 
 
+def _unclosed_quote(text: str) -> int | None:
+    """The line where a quoted cell opens that is never closed, or None. A lenient reader
+    (which the import uses, so that a stray quote inside a cell does not cost the row) would
+    make one cell of every line after it; a strict one says so at the end of the data."""
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as error:
+            if "end of data" in str(error):
+                return start
+            # (any other complaint of the strict reader: the lenient one reads that row)
+
+
 def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple[int, Any, bytes]]:
     text = decode(data).lstrip("\ufeff")
-    # strict: a quote that is never closed is an error at the end of the file, where a lenient
-    # reader would make one cell of every line after it, and import them as one mention.
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames or "text" not in reader.fieldnames:
         raise ValueError(f"{name}: CSV has no 'text' column; add a header row with at least text")
+    unclosed = _unclosed_quote(text)
     # This program's own CSV export: its cells are taken back as they were stored (the quote
     # that kept a spreadsheet from running a cell comes off), so importing it changes nothing.
     exported = set(CSV_FIELDS) <= set(reader.fieldnames)
     while True:
         start = reader.line_num + 1
+        if unclosed is not None and start >= unclosed:
+            report.skip(
+                f"{name}:{unclosed}: a quoted cell is never closed, so the rest of the file "
+                'would be read into it; close the quote (a " inside a quoted cell is written "")'
+            )
+            return
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            if "end of data" in str(error):
-                report.skip(
-                    f"{name}:{start}: a quoted cell is never closed, so the rest of the file "
-                    'was read into it; close the quote (a " inside a quoted cell is written "")'
-                )
-                return
-            report.skip(f"{name}:{reader.line_num}: bad CSV ({error})")
+            report.skip(f"{name}:{start}: bad CSV ({error})")
             continue
         if None in row:
-            report.skip(f"{name}:{reader.line_num}: more cells than columns")
+            report.skip(f"{name}:{start}: more cells than columns")
             continue
         if exported:
             row = {key: from_csv_cell(value) for key, value in row.items()}
         raw = json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        yield reader.line_num, row, raw
+        yield start, row, raw
 
 
 async def import_file(

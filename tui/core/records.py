@@ -90,9 +90,13 @@ def csv_cell(value: Any) -> Any:
 
 
 def from_csv_cell(value: str) -> str:
-    """A cell of this program's CSV export as it was before ``csv_cell``: exactly one leading
-    quote taken off, where there is one (NUL, which CSV cannot hold, stays U+FFFD)."""
-    return value[1:] if value[:1] == "'" else value
+    """A cell of this program's CSV export as it was before ``csv_cell``: the leading quote
+    taken off only where ``csv_cell`` would have added it (NUL, which CSV cannot hold, stays
+    U+FFFD). A cell that is its own value (``'Tis`` in an export made before quotes were
+    doubled, or in a sheet written by hand) is left as it is."""
+    if value[:1] == "'" and csv_cell(value[1:]) == value:
+        return value[1:]
+    return value
 
 
 def to_record(mention: Mention) -> dict[str, Any]:

@@ -192,39 +192,39 @@ async def test_reply_copy_uses_the_clipboard(make_app) -> None:
         assert app.clipboard == "on it"
 
 
-async def test_a_reply_too_long_or_unfinished_is_copied_only_when_asked_twice(
+async def test_a_reply_too_long_or_unfinished_is_copied_only_once_confirmed(
     make_app, db_path: Path
 ) -> None:
-    """The first ctrl+o says why the reply is not ready (the copy is what stops the response
-    clock); the second copies it anyway; a change to the text asks again."""
+    """ctrl+o on a reply over the limit or holding a template's fill-in asks first (the copy
+    is what stops the response clock, and a missed warning would leave the last reply in the
+    clipboard); going back is the default, and copying anyway copies and records it."""
     app = await make_app(rows=[("bluesky", "ann", "Parcel lost", NEG, None)])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        said: list[str] = []
-        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
         await pilot.press("r")
         await settle(app, pilot)
         editor = app.screen
         assert isinstance(editor, ReplyEditor)
         editor.query_one(TextArea).text = "Sorry! [the fix] " + "x" * 300
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert app.clipboard == ""
-        assert said[-1] == (
-            "Not copied: it is 317/300 characters; it still holds [the fix]. "
-            "ctrl+o again copies it anyway."
+        await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        question = str(app.screen.query_one(".title").render())
+        assert question == (
+            "Not ready to post: it is 317/300 characters; it still holds [the fix]. Copy it anyway?"
         )
         copied = "SELECT count(*) FROM events WHERE action = 'reply_copied'"
-        assert db_rows(db_path, copied) == [(0,)]
+        await pilot.press("enter")  # the default: back to the reply
+        await wait_until(lambda: app.screen is editor, pilot)
+        assert app.clipboard == "" and db_rows(db_path, copied) == [(0,)]
         await pilot.press("ctrl+o")
-        await settle(app, pilot)
-        assert app.clipboard.startswith("Sorry! [the fix]")
-        assert db_rows(db_path, copied) == [(1,)]
-        editor.query_one(TextArea).text = "Fixed: [the fix]"  # changed: asked again
-        await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert said[-1].startswith("Not copied: it still holds [the fix].")
-        assert app.clipboard.startswith("Sorry!")
+        await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        await pilot.press("c")  # copy anyway
+        await wait_until(lambda: db_rows(db_path, copied) == [(1,)], pilot)
+        assert app.screen is editor and app.clipboard.startswith("Sorry! [the fix]")
+        editor.query_one(TextArea).text = "Sorry, here is the fix: a new parcel is on its way."
+        await pilot.press("ctrl+o")  # ready: copied at once
+        await wait_until(lambda: app.clipboard.startswith("Sorry, here is the fix"), pilot)
+        assert app.screen is editor
 
 
 async def test_follow_up_prompt(make_app, db_path: Path) -> None:
@@ -235,11 +235,12 @@ async def test_follow_up_prompt(make_app, db_path: Path) -> None:
         await pilot.pause()
         assert "cannot read 'soon'" in str(app.screen.query_one("#when-error").render())
         app.screen.query_one("#when", Input).value = ""
-        await pilot.press(*"2020-01-01T09:00")  # said while typing, before Enter
+        await pilot.press(*"2020-01-01T09:00")  # said while typing, as a hint
         said = app.screen.query_one("#when-error")
-        assert "is in the past" in str(said.render()) and said.has_class("error")
-        await pilot.press("enter")
+        assert "is in the past" in str(said.render()) and not said.has_class("error")
+        await pilot.press("enter")  # and refused at Enter, as an error
         await pilot.pause()
+        assert "is in the past" in str(said.render()) and said.has_class("error")
         assert db_rows(db_path, "SELECT count(*) FROM follow_ups") == [(0,)]  # not set
         app.screen.query_one("#when", Input).value = ""
         await pilot.press(*"2h", "tab", *"call back", "enter")

@@ -38,8 +38,8 @@ def parse_when(text: str, now: datetime, local: tzinfo | None = None) -> datetim
     if moment < now - PAST_SLACK:
         shown = moment.astimezone(local or now.astimezone().tzinfo or UTC)
         raise PastTime(
-            f"{shown:%a %d %b %Y %H:%M} is in the past; a follow-up is for later: try 30m, 2h"
-            " or tomorrow 09:00"
+            f"{shown:%a %d %b %Y %H:%M %Z} is in the past; a follow-up is for later: try 30m,"
+            " 2h or tomorrow 09:00"
         )
     return moment
 

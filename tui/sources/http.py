@@ -224,9 +224,8 @@ _TAG = re.compile(r"<[^>]*>")
 def server_message(response: httpx.Response, limit: int = 300) -> str:
     """The server's explanation: a JSON ``error``/``message`` field, else the start of the body
     (for an HTML or XML error page its words: no tags, head, scripts or styles)."""
-    markup = response.content.lstrip()[:1] == b"<" or "ml" in response.headers.get(
-        "content-type", ""
-    )
+    kind = response.headers.get("content-type", "")
+    markup = response.content.lstrip()[:1] == b"<" or "html" in kind or "xml" in kind
     text = decode(response.content[: 65_536 if markup else 4096]).strip()
     if markup:
         text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))

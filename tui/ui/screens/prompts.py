@@ -98,12 +98,14 @@ class FollowUpPrompt(ModalScreen[FollowUpRequest | None]):
         try:
             due = parse_when(self.query_one("#when", Input).value, utcnow())
         except ValueError as exc:
-            if quiet and not isinstance(exc, PastTime):  # (a time being typed: no error yet)
+            if quiet and isinstance(exc, PastTime):  # said as typed, as a hint: "today 1"
+                message.update(Text(f"→ {exc}"))  # is on its way to a later time, maybe
+            elif quiet:  # (a time being typed: no error yet)
                 message.update(Text(_FOLLOW_UP_HINT))
             else:
                 message.update(Text(str(exc)))  # it quotes what was typed: never markup
                 self.query_one("#when", Input).focus()
-            message.set_class(not quiet or isinstance(exc, PastTime), "error")
+            message.set_class(not quiet, "error")
             return None
         local = due.astimezone().strftime("%a %d %b %H:%M %Z")
         message.update(Text(f"→ due {local} · Enter sets it · Tab: add a note"))

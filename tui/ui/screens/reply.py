@@ -14,6 +14,7 @@ deleted: ``changes``); if anything, it shows the list and asks before going on.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Label, OptionList, Select, TextArea
@@ -103,8 +105,6 @@ class ReplyEditor(ModalScreen[str | None]):
         self._changes = changes
         self._mark_done = mark_done
         self._copied = copied
-        self._warned_copy: str | None = None
-        """The text a copy was last refused for (over the limit, unfinished)."""
         self.since = utcnow()
         """Others' changes after this moment are shown before a save, copy or done (the
         editor's opening; moved on each time the operator has seen them and gone on)."""
@@ -238,8 +238,10 @@ class ReplyEditor(ModalScreen[str | None]):
         select.focus()
         select.expanded = True
         if self.templates:
-            overlay = select.query_one("SelectOverlay", OptionList)
-            overlay.highlighted = 1  # (0 is the prompt, "Start from a template")
+            # (Textual's overlay, by its name: should a release rename it, ctrl+t still opens)
+            with contextlib.suppress(NoMatches):
+                overlay = select.query_one("SelectOverlay", OptionList)
+                overlay.highlighted = 1  # (0 is the prompt, "Start from a template")
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -297,19 +299,6 @@ class ReplyEditor(ModalScreen[str | None]):
         return problems
 
     async def action_copy(self) -> None:
-        problems = self._not_ready()
-        if problems and self._warned_copy != self.text:
-            # Said once for this text: a second ctrl+o copies it anyway (it can be posted in
-            # two parts, or finished elsewhere), and only that counts as the reply.
-            self._warned_copy = self.text
-            self.notify(
-                f"Not copied: {'; '.join(problems)}. ctrl+o again copies it anyway.",
-                severity="warning",
-                timeout=8,
-                markup=False,
-            )
-            return
-
         async def copy() -> None:
             self.app.copy_to_clipboard(self.text)
             if self._copied is not None:
@@ -319,7 +308,25 @@ class ReplyEditor(ModalScreen[str | None]):
                     self.notify(f"Copy not recorded: {error}", severity="error", markup=False)
             self.notify("Reply copied to the clipboard (OSC 52).", timeout=3)
 
-        await self._guarded("Copy", copy)
+        problems = self._not_ready()
+        if not problems:
+            await self._guarded("Copy", copy)
+            return
+
+        async def decided(answer: str | None) -> None:
+            if answer == "copy":  # (it can be posted in two parts, or finished elsewhere)
+                await self._guarded("Copy", copy)
+
+        # Asked, not said in passing: a warning missed would leave the clipboard holding the
+        # previous reply, perhaps to someone else, to be pasted instead.
+        self.app.push_screen(
+            ChoiceScreen(
+                f"Not ready to post: {'; '.join(problems)}. Copy it anyway?",
+                [Choice("b", "Back to the reply", "back"), Choice("c", "Copy anyway", "copy")],
+                cancel="back to the reply",
+            ),
+            decided,
+        )
 
     async def action_done(self) -> None:
         async def done() -> None:

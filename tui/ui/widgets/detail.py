@@ -92,9 +92,9 @@ def _render(console: Console, text: Text) -> RenderResult:
 
 
 _REASONS = 12
+"""Reasons the pane shows (the strongest first); the export has them all."""
 _NARROWEST_TERM = 8
 """Cells a wrapped term keeps beside its weight; a narrower pane wraps term and weight as one."""
-"""Reasons the pane shows (the strongest first); the export has them all."""
 _NARROWEST = 12
 """Cells a value needs beside its label; a narrower pane puts it under the label."""
 

@@ -186,14 +186,18 @@ async def test_what_arrived_during_a_search_counts_as_new_once_it_is_cleared(
         other = await Store.open(db_path, "collector")
         fresh = [IncomingMention("reddit", f"new{n}", f"arrived {n}", "x") for n in range(5)]
         await other.add_mentions(fresh, [NEG] * 5)
+        # The newest arrival matches the search: it shows at the top of the results, which
+        # must not make the five before it look seen.
+        match = [IncomingMention("reddit", "new5", "another parcel lost", "y")]
+        await other.add_mentions(match, [NEG])
         await other.close()
-        await pilot.pause(0.6)
+        await wait_until(lambda: app.mentions.shown()[0].text == "another parcel lost", pilot)
         await pilot.press("slash", "escape")
         await settle(app, pilot)
         mentions = app.mentions
         assert mentions.current is not None and mentions.current.text == "my parcel is lost"
-        await wait_until(lambda: mentions.new_count == 5, pilot)
-        await wait_until(lambda: "↑ 5 new (g)" in status_text(app), pilot)
+        await wait_until(lambda: mentions.new_count == 6, pilot)
+        await wait_until(lambda: "↑ 6 new (g)" in status_text(app), pilot)
         await pilot.press("g")  # to the top: nothing is new any more
         await settle(app, pilot)
-        assert mentions.new_count == 0 and mentions.shown()[0].text == "arrived 4"
+        assert mentions.new_count == 0 and mentions.shown()[0].text == "another parcel lost"

@@ -193,10 +193,11 @@ class MentionList(Widget, can_focus=True):
         self.at_oldest = True
         """The window ends at the oldest matching row."""
         self._seen_id = 0
-        self.seen_most = 0
-        """The newest ``seen_id`` there has been, whatever the filter: what the operator had
-        seen before a search or a filter, which a list that stays on their mention when it is
-        cleared counts arrivals from."""
+        self.seen_unfiltered = 0
+        """``seen_id`` when the list last showed every mention (no search, no filter): what
+        the operator had seen of the stream before a search or a filter, which a list that
+        stays on their mention when it is cleared counts arrivals from (a search's own newest
+        match says nothing of what else arrived meanwhile)."""
         self._highlighted: object = None
         """The selection last announced, as (cursor, row), or None for no rows."""
         self.presence: Mapping[int, Sequence[Presence]] = {}
@@ -246,7 +247,8 @@ class MentionList(Widget, can_focus=True):
     @seen_id.setter
     def seen_id(self, value: int) -> None:
         self._seen_id = value
-        self.seen_most = max(self.seen_most, value)
+        if not self.filter.active:
+            self.seen_unfiltered = value
 
     @property
     def current(self) -> Row | None:
@@ -259,7 +261,7 @@ class MentionList(Widget, can_focus=True):
         around it with the cursor on it (a search or a filter cleared: the operator stays
         on the mention they were on, so keys typed after the clearing act on it)."""
         stays = keep is not None and filt is not None and not filt.urgent
-        seen = self.seen_most  # (what arrived since counts as new, though above the window)
+        seen = self.seen_unfiltered  # (what arrived since counts as new, above the window)
         if stays and await self._window_around(filt, keep, seen=seen):  # type: ignore[arg-type]
             return
         await self._load(filt)

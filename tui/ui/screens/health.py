@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.cells import fit, shorten
+from tui.cells import aligned, fit, shorten
 from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import one_line
@@ -107,7 +107,6 @@ class SourceRow(NamedTuple):
 _COLUMNS = ("source", "state", "last success", "1h", "rate left", "next poll")
 _CAPS = (0, 14, 12, 6, 12, 10)
 """The most cells each column but the name takes (a rate header is the server's to word)."""
-_GAP = 2
 _NARROWEST_NAME = 12
 _ERROR_LINES = 2
 """Lines an error takes at most, under its source (a server's reply can be kilobytes)."""
@@ -135,18 +134,15 @@ class SourcesTable:
             for index in range(1, len(_COLUMNS)):
                 line[index] = shorten(line[index], _CAPS[index])
         widths = [max(cell_len(c) for c in column) for column in zip(_COLUMNS, *cells, strict=True)]
-        rest = sum(widths[1:]) + _GAP * (len(_COLUMNS) - 1)
+        rest = sum(widths[1:]) + 2 * (len(_COLUMNS) - 1)  # (``aligned`` puts two spaces between)
         widths[0] = min(widths[0], max(_NARROWEST_NAME, width - rest))
         for line in cells:
             line[0] = shorten(line[0], widths[0], middle=True)
 
-        def aligned(line: Sequence[str], style: str = "") -> Text:
-            text = (" " * _GAP).join(fit(cell, w) for cell, w in zip(line, widths, strict=True))
-            return Text(fit(text.rstrip(), width).rstrip(), style, no_wrap=True)
-
-        yield aligned(_COLUMNS, "bold")
-        for row, line in zip(self.rows, cells, strict=True):
-            yield aligned(line)
+        header, *lines = aligned([_COLUMNS, *cells]).splitlines()
+        yield Text(fit(header, width).rstrip(), "bold", no_wrap=True)
+        for row, line in zip(self.rows, lines, strict=True):
+            yield Text(fit(line, width).rstrip(), no_wrap=True)
             if row.error:
                 said = Text(f"last error {one_line(row.error)}", "dim")
                 lines = list(said.wrap(console, max(1, width - 2)))

@@ -128,8 +128,6 @@ class LearnOutcome:
     seconds: float = 0.0
     """Time spent training (cross-validation included)."""
     skipped: str | None = None
-    warnings: tuple[str, ...] = ()
-    """What the training warned of (one line each), e.g. a solver that did not converge."""
 
 
 async def _train(
@@ -274,16 +272,7 @@ async def learn(
     rescored = changed = 0
     if rescore_scope != "none":
         rescored, changed = await rescore(store, scorer, open_only=rescore_scope == "open")
-    return LearnOutcome(
-        labels,
-        evaluation,
-        stored,
-        scorer.name,
-        rescored,
-        changed,
-        seconds=seconds,
-        warnings=tuple(warned),
-    )
+    return LearnOutcome(labels, evaluation, stored, scorer.name, rescored, changed, seconds=seconds)
 
 
 async def use_lexicon(store: Store, config: Config, *, rescore_scope: str = "open") -> int:

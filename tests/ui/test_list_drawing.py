@@ -197,6 +197,15 @@ async def test_what_arrived_during_a_search_counts_as_new_once_it_is_cleared(
         mentions = app.mentions
         assert mentions.current is not None and mentions.current.text == "my parcel is lost"
         await wait_until(lambda: mentions.new_count == 6, pilot)
+        # Still unseen, though the whole list is shown: a second search and clearing counts
+        # them again.
+        import sqlite3
+
+        with sqlite3.connect(db_path) as db:
+            (first_arrival,) = db.execute(
+                "SELECT id FROM mentions WHERE text = 'arrived 0'"
+            ).fetchone()
+        assert mentions.seen_unfiltered < first_arrival
         await wait_until(lambda: "↑ 6 new (g)" in status_text(app), pilot)
         await pilot.press("g")  # to the top: nothing is new any more
         await settle(app, pilot)

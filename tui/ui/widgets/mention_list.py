@@ -354,7 +354,7 @@ class MentionList(Widget, can_focus=True):
             self.seen_id = newest[0].id if newest else self.rows[0].id
         self.new_count = 0
         if seen is not None and seen < self.seen_id:
-            self._seen_id = seen
+            self.seen_id = seen  # (so also what is kept of the whole stream, when this is it)
             self.new_count = await self.source.count_newer(filt, seen)
         self.top = max(0, self.cursor - max(1, self.size.height) // 2)
         self._highlighted = _ANNOUNCE

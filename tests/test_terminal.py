@@ -200,12 +200,16 @@ def test_demo_triage_session_then_kill_9_loses_nothing(terminal, tmp_path: Path)
 def test_search_help_and_quit(terminal, tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     term = terminal("demo", "--rate", "1", "--seed", "3", "--db", str(db), width=80, height=24)
-    term.wait_for(lambda s: "total" in s and "new" in s)
+
+    def listed(screen: str) -> list[str]:
+        return [line for line in screen.splitlines()[1:12] if " new " in line or " done " in line]
+
+    # the backlog listed, not only the status line's counts (of an empty database at first)
+    term.wait_for(lambda s: "total" in s and len(listed(s)) > 5)
     term.keys("/")
     term.type("refund")
-    screen = term.wait_for(lambda s: "only search:refund │ ▼" in s)
-    listed = [line for line in screen.splitlines()[1:12] if " new " in line or " done " in line]
-    assert listed and all("refund" in line.lower() or "…" in line for line in listed)
+    screen = term.wait_for(lambda s: "only search:refund │ ▼" in s and listed(s))
+    assert all("refund" in line.lower() or "…" in line for line in listed(screen)), screen
     term.keys("Escape")
     term.wait_for(lambda s: "search:" not in s)
     term.keys("?")

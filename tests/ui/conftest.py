@@ -12,6 +12,7 @@ from textual.worker import WorkerCancelled
 from tui.config import Config
 from tui.core.model import IncomingMention, Reason, Score, utcnow
 from tui.store import Store
+from tui.ui import keys
 from tui.ui.app import TriageApp
 
 NEG = Score(-0.7, "negative", (Reason("late", -1.6), Reason("still", -0.8)))
@@ -48,6 +49,16 @@ def make_app(db_path: Path) -> Callable[..., Awaitable[TriageApp]]:
         return TriageApp(config or Config(brand="Acme"), db_path, "tester", collect=False)
 
     return make
+
+
+@pytest.fixture(
+    params=[keys.LOST_SECONDS, 0.005], ids=["as shipped", "every handler slower than the timer"]
+)
+def key_timer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test once as shipped and once with the lost-``Settle`` timer far shorter than any
+    key's handler (a loaded machine, a slow disk): the keys after a slow one must still land
+    where they were meant, in the same order."""
+    monkeypatch.setattr(keys, "LOST_SECONDS", request.param)
 
 
 async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]

@@ -7,12 +7,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from tests.ui.conftest import burst, settle
 from tui.ui.app import TriageApp
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.reply import ReplyEditor
+
+pytestmark = pytest.mark.usefixtures("key_timer")
 
 
 def rows(db_path: Path, sql: str) -> list[tuple]:

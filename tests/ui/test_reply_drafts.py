@@ -14,6 +14,8 @@ from tui.ui.screens import reply
 from tui.ui.screens.prompts import ChoiceScreen
 from tui.ui.screens.reply import ReplyEditor
 
+pytestmark = pytest.mark.usefixtures("key_timer")
+
 
 def rows(db_path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db_path) as conn:

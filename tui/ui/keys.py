@@ -41,7 +41,10 @@ MIN_TRIPS = 2
 MAX_TRIPS = 8
 """A screen that keeps changing focus on its own does not hold the keys for ever."""
 LOST_SECONDS = 1.0
-"""A ``Settle`` that never comes back (its widget was removed) releases the next key after this."""
+"""A ``Settle`` not back after this is sent again along the current path: one that was lost
+(its widget was removed) is replaced, and one still queued behind a slow handler (a key that
+waits for the store, then opens a screen) is overtaken by none, since the copy queues behind the
+same handler. No key is ever released because time passed."""
 
 
 @dataclass
@@ -51,6 +54,8 @@ class Settle(Message, namespace="ordered_keys"):
     token: int
     trip: int
     state: tuple[int, int, int]
+    sent: int
+    """Which sending this is: only the newest one sent for a key counts."""
     back: bool = False
     """Arrived back at the app once and re-posted to the app's own queue."""
 
@@ -62,6 +67,7 @@ class OrderedKeysApp(App[ReturnType]):
         super().__init__(*args, **kwargs)
         self._waiting: deque[events.Key | events.Paste] = deque()
         self._token = 0
+        self._sent = 0
         self._in_flight = False
         self._lost: Timer | None = None
 
@@ -107,23 +113,29 @@ class OrderedKeysApp(App[ReturnType]):
     def _follow(self, trip: int) -> None:
         """Send ``Settle`` along the path the next key would take now."""
         target = self.focused or self.screen
-        token = self._token
+        self._sent += 1
+        message = Settle(self._token, trip, self._key_state(), self._sent)
         if self._lost is not None:
             self._lost.stop()
-        self._lost = self.set_timer(LOST_SECONDS, lambda: self._release(token))
-        if not target.post_message(Settle(token, trip, self._key_state())):
+        self._lost = self.set_timer(LOST_SECONDS, lambda: self._resend(message))
+        if not target.post_message(message):
             self._lost.stop()
-            self.call_later(self._release, token)
+            self.call_later(self._release, self._token)
+
+    def _resend(self, lost: Settle) -> None:
+        if lost.token == self._token and lost.sent == self._sent and self._in_flight:
+            self._follow(lost.trip)
 
     async def on_ordered_keys_settle(self, message: Settle) -> None:
         message.stop()
-        if message.token != self._token or not self._in_flight:
+        if message.token != self._token or message.sent != self._sent or not self._in_flight:
             return
         if not message.back:
             # Once more through the app's own queue: what the key's handlers asked the app
             # to do later (a focus change is a ``call_later``) happens before the decision.
-            message.back = True
-            self.post_message(Settle(message.token, message.trip, message.state, back=True))
+            self.post_message(
+                Settle(message.token, message.trip, message.state, message.sent, back=True)
+            )
             return
         changed = message.state != self._key_state()
         if message.trip < MIN_TRIPS or (changed and message.trip < MAX_TRIPS):

@@ -38,7 +38,7 @@ from tui.demo import BRAND, BRAND_TERMS
 from tui.ingest import analyze, make_scorer
 from tui.store import Store
 from tui.store.schema import MIGRATIONS, ON_CALL_FOR_NEW
-from tui.store.search import FILL_TERMS_SQL
+from tui.store.search import FILL_TERMS_SQL, indexed
 
 BUILD_VERSION = 4
 """Bump when the stored rows change, so stale cached files are not reused."""
@@ -146,6 +146,7 @@ def _build(path: Path, rows: int, seed: int = SEED) -> dict[str, object]:
     con.execute("PRAGMA cache_size = -1000000")
     con.execute("PRAGMA temp_store = MEMORY")
     sla = Sla()  # the response clock's due times, as Store._configure defines them
+    con.create_function("shown_text", 1, indexed, deterministic=True)  # as the store indexes
     con.create_function(
         "sla_due", 2, lambda at, label: to_ms(sla.due_at(from_ms(at), label)), deterministic=True
     )
@@ -270,7 +271,8 @@ def _build(path: Path, rows: int, seed: int = SEED) -> dict[str, object]:
         con.execute("COMMIT")
     con.execute("BEGIN")
     con.execute(
-        "INSERT INTO mentions_fts(rowid, text, author) SELECT id, text, author FROM mentions"
+        "INSERT INTO mentions_fts(rowid, text, author)"
+        " SELECT id, shown_text(text), shown_text(author) FROM mentions"
     )
     for statement in ON_CALL_FOR_NEW:  # the response clock and the counts, as ingest does
         con.execute(statement, (0,))

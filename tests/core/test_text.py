@@ -7,6 +7,7 @@ import pytest
 from tui.core.text import (
     ESCAPE_MARK,
     MAX_TAG,
+    clip,
     decode,
     first_line,
     for_display,
@@ -159,11 +160,37 @@ def test_first_line_is_single_line_safe() -> None:
 def test_one_line_with_a_limit_says_it_cut() -> None:
     assert one_line("x" * 10, 10) == "x" * 10
     assert one_line("x" * 11, 10) == "x" * 9 + "…"
-    assert one_line("ab\x1b[2Jcdefghijkl", 8) == "ab␛c…"  # the limit counts characters read
+    # an escape sequence counts as the one mark it shows as
+    assert one_line("ab\x1b[2Jcdefghijkl", 8) == "ab␛cdef…"
     assert one_line("abc" + " " * 300, 200) == "abc"  # only spaces were cut: no mark
     assert one_line("x", 0) == ""
     # A first line of invisible characters is no line, however long: the next one is shown.
     assert first_line("\u200b" * 150 + "\nRefund NOW or I sue", 100) == "Refund NOW or I sue"
+
+
+LINK = "see \x1b]8;;https://evil.example/x\x07our page\x1b]8;;\x07 now"
+
+
+@pytest.mark.parametrize("limit", range(1, len(LINK) + 2))
+def test_a_cut_never_splits_an_escape_sequence(limit: int) -> None:
+    """Cut inside an OSC hyperlink, the rest of it showed as text: ``␛8;;https://evil…``."""
+    whole = one_line(LINK)
+    assert whole == "see ␛our page␛ now"
+    cut = one_line(LINK, limit)
+    assert "8;;" not in cut and "evil" not in cut
+    assert len(cut) <= limit
+    # what shows is the start of the whole line, and a cut says so
+    assert whole.startswith(cut.removesuffix("…"))
+    assert cut == whole or cut.endswith("…") or not cut
+
+
+def test_clip_keeps_sequences_whole_and_counts_each_as_one() -> None:
+    assert clip(LINK, 5) == "see \x1b]8;;https://evil.example/x\x07"
+    assert clip(LINK, 4) == "see "
+    assert clip("x" * 10, 3) == "xxx"
+    assert clip("ab\x1b", 3) == "ab\x1b"  # a lone ESC shows as one mark
+    many = "\x1b[31m" * 10_000 + "tail"
+    assert clip(many, 3) == "\x1b[31m" * 3  # only as far as it shows
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tui.core.model import IncomingMention, Score, to_ms, utcnow
+from tui import team
+from tui.core.model import Filter, IncomingMention, Score, to_ms, utcnow
 from tui.core.process import this_host
+from tui.core.text import one_line
 from tui.store import Store
-from tui.store.presence import SHIFT_HOURS, new_app_id, shift_start
+from tui.store.presence import SHIFT_HOURS, TEAM_TEXT_CHARS, new_app_id, shift_start
 
 NEG = Score(-0.6, "negative", ())
 
@@ -97,6 +99,24 @@ async def test_team_counts_done_and_drafts_this_shift_and_shows_the_selection(
         assert await sam.handled("kim", utcnow() - timedelta(hours=1)) == 0
     finally:
         await sam.close()
+
+
+async def test_the_selected_text_is_never_cut_inside_an_escape_sequence(store: Store) -> None:
+    """The store reads a few hundred characters of the selected mention; an OSC hyperlink
+    across that cut (or a NUL before it) must not leave half a sequence to show as text."""
+    filler = "x" * (TEAM_TEXT_CHARS - 10)
+    text = f"{filler} \x1b]8;;https://evil.example/{'a' * 50}\x07link\x1b]8;;\x07 after"
+    (mention,) = await store.add_mentions(
+        [IncomingMention("demo", "osc", text, "al")], [Score(0.0, "neutral", ())]
+    )
+    await store.beat(new_app_id(), utcnow(), mention, "looking", utcnow())
+    (member,) = await store.team()
+    assert member.first_line is not None
+    assert "8;;" not in one_line(member.first_line) and "evil" not in one_line(member.first_line)
+    (row,) = await store.page_before(Filter(), None, 10)
+    assert "evil" not in one_line(row.text)
+    shown = team.row(member)[team.COLUMNS.index("selected")]
+    assert "evil" not in shown and shown.startswith(f"#{mention} xxx")
 
 
 def test_the_shift_is_eight_hours_or_since_the_app_started() -> None:

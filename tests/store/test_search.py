@@ -235,6 +235,44 @@ async def test_list_queries_read_the_index_newest_first_without_sorting(store: S
             assert scans and all("VIRTUAL TABLE" in step for step in scans), (filt, plan)
 
 
+async def test_words_are_found_as_they_show(store: Store, db_path: Path) -> None:
+    """A zero-width space, a soft hyphen or a colour code splits a word only in the bytes:
+    the operator reads "refund" and "red", and searching those finds the posts."""
+    ids = await add(store, ["ref\u200bund please", "\x1b[31mred\x1b[0m alert", "re\u00adturn it"])
+    assert await found(store, "refund") == [ids[0]]
+    assert await found(store, "red") == [ids[1]]
+    assert await found(store, "return") == [ids[2]]
+    assert await found(store, "retu") == [ids[2]]  # the words for prefixes are as shown too
+    assert await found(store, "und") == []  # not the fragments the bytes held
+    assert await found(store, "ref\u200bund") == [ids[0]]  # pasted as it came
+    # an edit takes the old words out of the index and puts the new ones in, as shown
+    assert await store.replace_text("demo", "p0", "re\u200bplaced text", NEUTRAL, b"")
+    assert await found(store, "replaced") == [ids[0]]
+    assert await found(store, "refund") == []
+    with sqlite3.connect(db_path) as db:
+        db.execute("INSERT INTO mentions_fts(mentions_fts) VALUES ('integrity-check')")
+
+
+async def test_an_older_database_is_indexed_as_it_shows(db_path: Path) -> None:
+    with sqlite3.connect(db_path, isolation_level=None) as db:
+        for number, script in enumerate(MIGRATIONS[:11]):
+            db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number + 1}; COMMIT;")
+        db.execute(
+            "INSERT INTO mentions(id, source, external_id, author, text, created_at,"
+            " collected_at, label) VALUES (1, 'demo', 'a', 'al', 'ref\u200bund due', 0, 0, 'x')"
+        )
+        db.execute(
+            "INSERT INTO mentions_fts(rowid, text, author) VALUES (1, 'ref\u200bund due', 'al')"
+        )
+    store = await Store.open(db_path, "tester")
+    try:
+        assert await found(store, "refund") == [1]
+        assert await found(store, "refu") == [1]
+        assert await store._match(Filter(search="refu")) == '("refund")'
+    finally:
+        await store.close()
+
+
 async def test_an_older_database_gains_prefix_indexes_and_terms(db_path: Path) -> None:
     with sqlite3.connect(db_path, isolation_level=None) as db:
         for number, script in enumerate(MIGRATIONS[:5]):

@@ -38,6 +38,7 @@ __all__ = [
     "ESCAPE_MARK",
     "MAX_TAG",
     "MAX_TEXT",
+    "clip",
     "decode",
     "first_line",
     "for_display",
@@ -68,6 +69,9 @@ _ESCAPE = re.compile(
 )
 """A string control without its terminator matches only as far as its introducer, so an
 unterminated OSC never swallows the rest of the text: the rest stays visible."""
+
+_INTRODUCER = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+"""Where ``_ESCAPE`` can start a match."""
 
 _LINE_BREAKS = "\n\r\v\f\x85\u2028\u2029"
 _LINE = re.compile(f"[^{_LINE_BREAKS}]+")
@@ -141,10 +145,12 @@ def one_line(text: str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         if limit <= 0:
             return ""
-        head = one_line(text[: limit - 1])
+        shown = clip(text, limit - 1)
+        head = one_line(shown)
         # The mark only where something was cut: not after nothing (a line of invisible
         # characters stays empty, so ``first_line`` goes on to the next), nor for spaces.
-        return head + "…" if head and not text[limit - 1 :].isspace() else head
+        rest = text[len(shown) :]
+        return head + "…" if head and rest and not rest.isspace() else head
     if not text.isprintable():
         return _cached_line(text) if len(text) <= _CACHED_CHARS else _clean_line(text)
     if "  " in text or text[:1] == " " or text[-1:] == " ":
@@ -161,6 +167,20 @@ def _clean_line(text: str) -> str:
 
 _cached_line = lru_cache(maxsize=4096)(_clean_line)
 """The list draws the same fields every frame: remember the short ones."""
+
+
+def clip(text: str, limit: int) -> str:
+    """The start of ``text`` that shows at most ``limit`` characters, each escape sequence
+    counting as the one mark it shows as, and never cut inside one. (Cut inside, an OSC
+    hyperlink would show its target, ``␛8;;https://…``, as text.)"""
+    if len(text) <= limit:
+        return text
+    at, room = 0, limit
+    while room > 0 and (found := _INTRODUCER.search(text, at, at + room)):
+        sequence = _ESCAPE.match(text, found.start())
+        room -= found.start() - at + 1
+        at = sequence.end() if sequence else found.end()
+    return text[: at + max(room, 0)]
 
 
 def first_line(text: str, limit: int | None = None) -> str:

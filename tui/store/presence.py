@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tui.core.model import from_ms, to_ms, utcnow
 from tui.core.process import is_gone, this_process
-from tui.store.base import StoreBase
+from tui.core.text import clip
+from tui.store.base import StoreBase, head
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -36,6 +37,8 @@ Activity = Literal["browsing", "looking", "replying"]
 """``browsing``: nothing selected; ``looking``: a mention selected; ``replying``: its reply
 editor open."""
 
+TEAM_TEXT_CHARS = 400
+"""Characters of the selected mention's text read for the team view (it shows one line)."""
 STALE_SECONDS = 10.0
 """A row whose heartbeat is older than this is ignored (its app hung, or its host went away)."""
 SHIFT_HOURS = 8
@@ -189,10 +192,10 @@ class PresenceQueries(StoreBase):
             text = None
             if presence.mention_id is not None:
                 row = await self._one(
-                    "SELECT substr(text, 1, 400) FROM mentions WHERE id = ?",
+                    f"SELECT {head('text', TEAM_TEXT_CHARS)} FROM mentions WHERE id = ?",
                     (presence.mention_id,),
                 )
-                text = row[0] if row else None
+                text = clip(row[0], TEAM_TEXT_CHARS) if row else None
             start = shift_start(presence.started_at, now)
             handled = await self.handled(presence.operator, start)
             members.append(TeamMember(presence, text, handled, start))

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from tui.core.model import Alert, from_ms
+from tui.core.text import clip
 from tui.store.alerts import _ALERT_COLUMNS, _alert
-from tui.store.base import StoreBase
+from tui.store.base import StoreBase, head
 
 SNIPPET_CHARS = 200
 """Characters of a mention's text read for a report line."""
@@ -110,14 +111,16 @@ class ReportQueries(StoreBase):
         """Negative mentions (effective label) posted in the period and still ``new``, newest
         first, at most ``limit``."""
         rows = await self._all(
-            f"SELECT id, created_at, source, author, substr(text, 1, {SNIPPET_CHARS})"
+            f"SELECT id, created_at, source, author, {head('text', SNIPPET_CHARS)}"
             " FROM mentions INDEXED BY mentions_created"
             " WHERE created_at >= ? AND created_at < ? AND status = 'new'"
             " AND coalesce(operator_label, label) = 'negative'"
             " ORDER BY created_at DESC, id DESC LIMIT ?",
             (start, end, limit),
         )
-        return [ReportMention(r[0], from_ms(r[1]), r[2], r[3], r[4]) for r in rows]
+        return [
+            ReportMention(r[0], from_ms(r[1]), r[2], r[3], clip(r[4], SNIPPET_CHARS)) for r in rows
+        ]
 
     async def breached_posted(self, start: int, end: int) -> int:
         """Mentions posted in the period whose first response came after it was due, or that

@@ -428,6 +428,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO alert_state VALUES ('mention_cursor', (SELECT coalesce(max(id), 0) FROM mentions));
     """,
+    # 12: the index holds the text as it shows (``shown_text``, tui/store/search.py), so that a
+    # word split by an invisible character or an escape sequence is found by what it reads
+    """
+    INSERT INTO mentions_fts(mentions_fts) VALUES ('delete-all');
+    INSERT INTO mentions_fts(rowid, text, author)
+    SELECT id, shown_text(text), shown_text(author) FROM mentions;
+    DELETE FROM search_terms;
+    CREATE VIRTUAL TABLE temp.mentions_fts_terms USING fts5vocab(main, mentions_fts, 'row');
+    INSERT INTO search_terms(term) SELECT term FROM temp.mentions_fts_terms;
+    DROP TABLE temp.mentions_fts_terms;
+    """,
 )
 
 ON_CALL_FOR_NEW = (

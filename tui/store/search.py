@@ -13,6 +13,10 @@ So a longer prefix is looked up in ``search_terms`` (each distinct word of the i
 the same transaction as the index) and searched as an OR of those words, which FTS5 again
 reads lazily. A prefix of more than ``EXPAND_MAX`` words, each of them necessarily rarer,
 is left to FTS5.
+
+What is indexed is the text as it shows (``indexed``, the SQL function ``shown_text`` on every
+connection that writes): a word split by a zero-width space or coloured by an escape sequence
+is found by the word the operator reads, and the search text is cleaned the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+
+from tui.core.text import for_display
 
 PREFIX_MIN = 2
 """The last word is matched as a prefix from this many characters on. A single character
@@ -41,6 +47,16 @@ TERM_TABLES = (
 )
 """Per connection: a scratch index with the same tokenizer, whose vocabulary is exactly the
 words of the rows just written."""
+
+
+def indexed(text: str) -> str:
+    """The form of ``text`` the index holds: as ``for_display`` shows it (format characters
+    gone, each escape sequence one mark, which the tokenizer takes for a space)."""
+    return for_display(text)
+
+
+INDEXED_SQL = "SELECT id, shown_text(text), shown_text(author) FROM mentions WHERE id > ?"
+"""The rows with ids above the parameter, as the index holds them."""
 
 
 def _is_diacritic(ch: str) -> bool:
@@ -92,6 +108,7 @@ def parse(text: str) -> Search | None:
     """The phrases of ``text``; None if it has no word to search for."""
     phrases: list[tuple[str, ...]] = []
     closed = False
+    text = indexed(text)
     for index, part in enumerate(text.split('"')):
         quoted = index % 2 == 1
         if quoted:

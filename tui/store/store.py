@@ -44,9 +44,10 @@ from tui.core.model import (
 )
 from tui.core.process import is_gone, this_process
 from tui.core.sla import Sla
-from tui.core.text import normalize_tag
+from tui.core.text import clip, normalize_tag
 from tui.store import access
 from tui.store.alerts import AlertQueries
+from tui.store.base import head
 from tui.store.claims import ClaimQueries
 from tui.store.clock import ClockQueries
 from tui.store.marks import MarkQueries
@@ -59,7 +60,9 @@ from tui.store.schema import MIGRATIONS, ON_CALL_FOR_NEW
 from tui.store.search import (
     EXPAND_MAX,
     EXPANSIONS_SQL,
+    INDEXED_SQL,
     fts_query,
+    indexed,
     parse,
     record_terms,
     starting_with,
@@ -72,10 +75,7 @@ ROW_TEXT_CHARS = 400
 """Characters of text read per list row: enough for the first line, cheap for a page."""
 
 _ROW_COLUMNS = (
-    # SQLite's substr() stops at a NUL character: a text holding one is read whole and cut in
-    # Python (``_row``), so the list shows what follows the NUL too.
-    f"m.id, m.created_at, m.source, m.author, CASE WHEN instr(m.text, char(0)) > 0 THEN m.text"
-    f" ELSE substr(m.text, 1, {ROW_TEXT_CHARS}) END, m.label,"
+    f"m.id, m.created_at, m.source, m.author, {head('m.text', ROW_TEXT_CHARS)}, m.label,"
     " m.operator_label, m.tags, m.status, m.follow_up_due, m.deleted_at IS NOT NULL,"
     " (SELECT c.assigned_to FROM mention_claims c WHERE c.mention_id = m.id),"
     " (SELECT due_at FROM mention_sla WHERE mention_id = m.id),"
@@ -134,7 +134,7 @@ def _row(values: Sequence[Any]) -> Row:
         created_at=from_ms(values[1]),
         source=values[2],
         author=values[3],
-        text=values[4][:ROW_TEXT_CHARS],
+        text=clip(values[4], ROW_TEXT_CHARS),
         label=values[5],
         operator_label=values[6],
         tags=_split_tags(values[7]),
@@ -299,6 +299,7 @@ class Store(
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA cache_size = -16000")
         await db.create_function("sla_due", 2, self._sla_due, deterministic=True)
+        await db.create_function("shown_text", 1, indexed, deterministic=True)
         await self._migrate()
         # Prove the database is writable now, not at the operator's first action: a file that
         # became read-only still opens and reads fine. (Rewrites the header with the same value.)
@@ -463,13 +464,9 @@ class Store(
                 for statement in ON_CALL_FOR_NEW:  # the response clock and the counts
                     await db.execute(statement, (before,))
                 await db.execute(
-                    "INSERT INTO mentions_fts(rowid, text, author)"
-                    " SELECT id, text, author FROM mentions WHERE id > ?",
-                    (before,),
+                    f"INSERT INTO mentions_fts(rowid, text, author) {INDEXED_SQL}", (before,)
                 )
-                await record_terms(
-                    db, "SELECT id, text, author FROM mentions WHERE id > ?", [before]
-                )
+                await record_terms(db, INDEXED_SQL, [before])
             if cursor is not None:
                 await db.execute(
                     "INSERT INTO source_state(name, cursor) VALUES (?, ?)"
@@ -549,7 +546,7 @@ class Store(
             )
             await db.executemany(
                 "INSERT INTO mentions_fts(mentions_fts, rowid, text, author)"
-                " VALUES ('delete', ?, ?, ?)",
+                " VALUES ('delete', ?, shown_text(?), shown_text(?))",
                 [(mention_id, old, author) for _, mention_id, old, author in changed],
             )
             await db.executemany(
@@ -572,7 +569,8 @@ class Store(
                 db, [(mention_id, scores[index].model) for index, mention_id, _, _ in changed]
             )
             await db.executemany(
-                "INSERT INTO mentions_fts(rowid, text, author) VALUES (?, ?, ?)",
+                "INSERT INTO mentions_fts(rowid, text, author)"
+                " VALUES (?, shown_text(?), shown_text(?))",
                 [
                     (mention_id, mentions[index].text, author)
                     for index, mention_id, _, author in changed

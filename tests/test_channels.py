@@ -22,7 +22,7 @@ import pytest
 
 from tests.sources.server import Reply, Server
 from tui.alert_config import ChannelConfig
-from tui.channels import DeliveryFailed, Message, backoff, send
+from tui.channels import BACKOFF_MAX, DeliveryFailed, Message, backoff, send
 from tui.core.process import is_gone, this_host
 from tui.sources import make_client
 
@@ -271,6 +271,31 @@ async def test_503_retry_after_http_date(server: Server, client: httpx.AsyncClie
     assert not failed.permanent
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("999999999", BACKOFF_MAX),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", BACKOFF_MAX),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+        ("-30", 0.0),
+        ("soon", None),
+        ("1e999", None),
+        ("nan", None),
+        ("Fri, 99 Zzz 2026 99:99:99 GMT", None),
+    ],
+)
+async def test_retry_after_is_capped_and_garbage_is_ignored(
+    server: Server, client: httpx.AsyncClient, value: str, expected: float | None
+) -> None:
+    server.route("/hook", Reply(429, headers={"Retry-After": value}), method="POST")
+    failed = await failure(
+        send(ChannelConfig("ops", "webhook", url=server.url + "/hook"), message(), client)
+    )
+    assert failed.retry_after == expected
+    assert not failed.permanent
+    assert backoff(1, failed.retry_after) <= BACKOFF_MAX
+
+
 @pytest.mark.parametrize(("status", "permanent"), [(302, False), (307, False), (301, True)])
 async def test_a_redirect_is_a_failure_and_is_not_followed(
     server: Server, client: httpx.AsyncClient, status: int, permanent: bool
@@ -401,6 +426,25 @@ async def test_no_secret_or_token_url_in_any_failure(
         assert "***" in text  # the echo was quoted, scrubbed
 
 
+async def test_a_server_echoing_any_configured_secret_has_it_redacted(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """Not only the channel's own secret: a source's token or another channel's secret that
+    the server echoes back is redacted too, and the quote stays one bounded line."""
+    env = {"HOOK_SECRET": SECRET, "MASTODON_TOKEN": TOKEN, "PAGER_KEY": "pager-key-424242"}
+    body = f"bad {SECRET}\x1b[2J {TOKEN}\r\nX-Fake: pager-key-424242 ".encode() * 40
+    server.route("/hook", Reply(500, body), method="POST")
+    channel = ChannelConfig("ops", "webhook", url=server.url + "/hook", secret_env="HOOK_SECRET")
+    failed = await failure(
+        send(channel, message(), client, env, secret_names=("MASTODON_TOKEN", "PAGER_KEY"))
+    )
+    text = str(failed)
+    assert text.startswith("ops: answered 500: bad ***␛ *** X-Fake: *** bad ***")
+    for leak in (SECRET, TOKEN, "pager-key-424242", "\x1b", "\r"):
+        assert leak not in text
+    assert len(text) <= len("ops: answered 500: ") + 200
+
+
 async def test_a_secret_cut_at_the_read_limit_does_not_leak_its_start(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -439,6 +483,77 @@ async def test_command_gets_the_payload_on_stdin_and_the_delivery_id(tmp_path: P
     assert out.read_bytes() == compact(PAYLOAD)
     assert json.loads(out.read_bytes()) == PAYLOAD
     assert Path(f"{out}.id").read_text() == "dlv-0001"
+
+
+async def test_command_gets_a_minimal_environment(tmp_path: Path) -> None:
+    out = tmp_path / "env.json"
+    program = script(
+        tmp_path,
+        "env.py",
+        "import json, os, sys\n"
+        "sys.stdin.read()\n"
+        "json.dump(dict(os.environ), open(sys.argv[1], 'w'))\n",
+    )
+    channel = ChannelConfig(
+        "local",
+        "command",
+        command=(sys.executable, str(program), str(out)),
+        secret_env="CMD_SECRET",
+        env=("PAGER_ROUTE",),
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/home/ops",
+        "LANG": "C.UTF-8",
+        "LC_TIME": "C",
+        "TZ": "UTC",
+        "CMD_SECRET": SECRET,
+        "PAGER_ROUTE": "team-a",
+        "MASTODON_TOKEN": TOKEN,
+        "OTHER_HOOK_SECRET": "other-secret-value",
+        "AWS_SECRET_ACCESS_KEY": "aws-value",
+    }
+    async with httpx.AsyncClient() as unused:
+        await send(channel, message(), unused, env=env)
+    got = json.loads(out.read_text())
+    got.pop("LC_CTYPE", None)  # the interpreter may add it itself (PEP 538)
+    assert got == {
+        "PATH": os.environ["PATH"],
+        "HOME": "/home/ops",
+        "LANG": "C.UTF-8",
+        "LC_TIME": "C",
+        "TZ": "UTC",
+        "CMD_SECRET": SECRET,
+        "PAGER_ROUTE": "team-a",
+        "TRIAGE_DELIVERY_ID": "dlv-0001",
+    }
+
+
+async def test_command_stderr_is_one_bounded_clean_line_without_any_configured_secret(
+    tmp_path: Path,
+) -> None:
+    program = script(
+        tmp_path,
+        "leaky.py",
+        "import sys\n"
+        "sys.stdin.read()\n"
+        f"sys.stderr.write('auth {TOKEN} and {SECRET}\\x1b]0;title\\x07 over ' * 30"
+        " + '\\nnext line\\n')\n"
+        "sys.exit(2)\n",
+    )
+    channel = ChannelConfig("local", "command", command=(sys.executable, str(program)))
+    env = {"PATH": os.environ["PATH"], "MASTODON_TOKEN": TOKEN, "HOOK_SECRET": SECRET}
+    async with httpx.AsyncClient() as unused:
+        failed = await failure(
+            send(channel, message(), unused, env, secret_names=("MASTODON_TOKEN", "HOOK_SECRET"))
+        )
+    text = str(failed)
+    prefix = f"local: {sys.executable} exited with status 2: "
+    assert text.startswith(prefix + "auth *** and ***␛ over auth *** and ***␛ over")
+    assert TOKEN not in text and SECRET not in text
+    assert "next line" not in text
+    assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+    assert len(text) <= len(prefix) + 200 and text.endswith("…")
 
 
 async def test_command_that_ignores_stdin_and_exits_zero_is_delivered(tmp_path: Path) -> None:
@@ -561,7 +676,9 @@ async def test_a_command_that_cannot_run_fails_permanently(
         (0, None, 15.0),
         (1, 7.0, 15.0),
         (1, 100.0, 100.0),
-        (9, 7200.0, 7200.0),
+        (9, 7200.0, 3600.0),
+        (1, 999999999.0, 3600.0),
+        (1, float("inf"), 15.0),
         (2, float("nan"), 30.0),
     ],
 )

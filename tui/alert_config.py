@@ -70,7 +70,12 @@ class ChannelConfig:
     """``command``: the program and its arguments (no shell); the alert JSON is its stdin."""
     secret_env: str | None = None
     """Name of the environment variable holding the HMAC secret (``webhook``) or the bearer
-    token (``ntfy``); the value itself is never in the config, the store or a log."""
+    token (``ntfy``) or for the program (``command``); the value itself is never in the config,
+    the store or a log."""
+    env: tuple[str, ...] = ()
+    """``command``: names of further environment variables passed to the program, which
+    otherwise gets only ``PATH``, ``HOME``, ``LANG``, ``LC_*``, ``TZ``, ``secret_env`` and
+    ``TRIAGE_DELIVERY_ID`` (``tui.channels.command_env``)."""
     timeout: float = 10.0
 
 
@@ -302,7 +307,8 @@ def rules(reader: _Reader, items: Any, channel_names: set[str]) -> tuple[AlertRu
     return tuple(out)
 
 
-_CHANNEL_KEYS = {"name", "kind", "url", "command", "secret_env", "timeout"}
+_CHANNEL_KEYS = {"name", "kind", "url", "command", "secret_env", "env", "timeout"}
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def channels(reader: _Reader, items: Any) -> tuple[ChannelConfig, ...]:
@@ -336,6 +342,23 @@ def channels(reader: _Reader, items: Any) -> tuple[ChannelConfig, ...]:
                 raise reader.error(
                     "channels.url", "a command channel has no url", "remove url", after
                 )
+            if "env" in item:
+                names = _str_list(
+                    reader,
+                    "channels.env",
+                    item["env"],
+                    'write e.g. env = ["PAGER_ROUTE"] (names, not values)',
+                    after,
+                )
+                if not all(_VARIABLE.fullmatch(n) for n in names):
+                    # Never echo the value: a secret pasted here must not reach any output.
+                    raise reader.error(
+                        "channels.env",
+                        "must list names of environment variables, not their values",
+                        'write e.g. env = ["PAGER_ROUTE"]; put a secret in secret_env',
+                        after,
+                    )
+                values["env"] = tuple(names)
         else:
             url = _expect(
                 reader,
@@ -354,9 +377,13 @@ def channels(reader: _Reader, items: Any) -> tuple[ChannelConfig, ...]:
                 raise reader.error(
                     "channels.command", f"a {kind} channel has no command", "remove command", after
                 )
+            if "env" in item:
+                raise reader.error(
+                    "channels.env", f"a {kind} channel runs no program", "remove env", after
+                )
         if "secret_env" in item:
             secret = item["secret_env"]
-            if not (isinstance(secret, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", secret)):
+            if not (isinstance(secret, str) and _VARIABLE.fullmatch(secret)):
                 # Never echo the value: a secret pasted here must not reach any output.
                 raise reader.error(
                     "channels.secret_env",

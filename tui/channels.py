@@ -22,9 +22,11 @@ Kinds:
   into an attachment) to the topic URL with ``Title`` (latin-1, one line), ``Priority``
   (``high`` when urgent, else ``default``), ``Tags: warning`` and ``X-Triage-Delivery``; with
   ``secret_env``, ``Authorization: Bearer <token>``.
-* ``command``: runs the program (no shell) with the payload JSON on stdin and
-  ``TRIAGE_DELIVERY_ID`` added to the environment; exit status 0 is delivered. A program still
-  running after the channel's timeout is killed with its whole process group.
+* ``command``: runs the program (no shell) with the payload JSON on stdin; exit status 0 is
+  delivered. A program still running after the channel's timeout is killed with its whole
+  process group. It gets a minimal environment, not ours: ``PATH``, ``HOME``, ``LANG``,
+  ``LC_*`` and ``TZ`` when set, the channel's ``secret_env`` and ``env`` variables, and
+  ``TRIAGE_DELIVERY_ID`` (``command_env``).
 
 HTTP answers: any 2xx is delivered, even when the body is cut short, since the receiver has
 already accepted the request; redirects are not followed (a redirected POST may be replayed as a
@@ -32,10 +34,12 @@ GET or lose its body) and fail, permanently for 301/308; 408, 429 and 5xx are wo
 429/503 carry the server's ``Retry-After``; other 4xx are permanent. The whole attempt, connect
 to answer, must finish within the channel's timeout.
 
-Error messages are one line, ``"<channel name>: <problem>"``. The channel URL (Slack and ntfy
-URLs are secrets in themselves), its long path segments and the secret's value are replaced by
-``***`` in every part a server or program could echo them in, and quoted server bodies and
-program output are cut to 200 characters.
+Error messages are one line, ``"<channel name>: <problem>"``, with control characters
+neutralized (``tui.core.text.one_line``). The channel URL (Slack and ntfy URLs are secrets in
+themselves), its long path segments, the channel's secret and the value of every other
+variable the config names as a secret (``secret_names``) are replaced by ``***`` in every part
+a server or program could echo them in, and quoted server bodies and program output (the first
+line of its stderr) are cut to 200 characters.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,7 +66,18 @@ import httpx
 from tui.alert_config import ChannelConfig
 from tui.core.text import decode, first_line, one_line
 
-__all__ = ["DeliveryFailed", "Message", "backoff", "send"]
+__all__ = [
+    "BACKOFF_MAX",
+    "DeliveryFailed",
+    "Message",
+    "backoff",
+    "command_env",
+    "missing_secret",
+    "send",
+]
+
+BACKOFF_MAX = 3600.0
+"""Longest wait before the next try, in seconds, whatever a server's ``Retry-After`` asks."""
 
 QUOTE_LIMIT = 200
 """Longest server body or program output quoted in an error message, in characters."""
@@ -114,13 +129,42 @@ class Message:
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds to wait after ``attempts`` failed attempts (1 after the first failure).
 
-    15 s doubling per attempt up to an hour, or longer when the server asked for longer.
-    Deterministic, without jitter: deliveries are few and go to different receivers, so there
-    is no herd to spread out, and a fixed schedule is one the operator can predict.
+    15 s doubling per attempt up to ``BACKOFF_MAX`` (an hour), or longer when the server asked
+    for longer, but never more than ``BACKOFF_MAX``: a receiver asking for days would otherwise
+    park the alert past any use. Deterministic, without jitter: deliveries are few and go to
+    different receivers, so there is no herd to spread out, and a fixed schedule is one the
+    operator can predict.
     """
-    step = min(3600.0, 15.0 * 2.0 ** min(max(attempts, 1) - 1, 20))
+    step = min(BACKOFF_MAX, 15.0 * 2.0 ** min(max(attempts, 1) - 1, 20))
     asked = retry_after if retry_after is not None and math.isfinite(retry_after) else 0.0
-    return max(asked, step)
+    return min(BACKOFF_MAX, max(asked, step))
+
+
+def missing_secret(channel: ChannelConfig, env: Mapping[str, str] = os.environ) -> str | None:
+    """The name of the variable ``channel`` takes its secret from when ``env`` lacks it (unset
+    or blank), else ``None``."""
+    name = channel.secret_env
+    if name and not (env.get(name) or "").strip():
+        return name
+    return None
+
+
+_PASSED_ENV = ("PATH", "HOME", "LANG", "TZ")
+
+
+def command_env(
+    channel: ChannelConfig, delivery_id: str, env: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """The environment a ``command`` channel's program runs with: ``PATH``, ``HOME``,
+    ``LANG``, ``LC_*`` and ``TZ`` from ``env`` when set, the channel's ``secret_env`` and
+    ``env`` variables, and ``TRIAGE_DELIVERY_ID``; nothing else of ``env`` (the secrets of
+    other channels and sources stay out of a program that has no use for them)."""
+    wanted = {*_PASSED_ENV, *channel.env}
+    if channel.secret_env:
+        wanted.add(channel.secret_env)
+    out = {k: v for k, v in env.items() if k in wanted or k.startswith("LC_")}
+    out["TRIAGE_DELIVERY_ID"] = delivery_id
+    return out
 
 
 async def send(
@@ -128,12 +172,15 @@ async def send(
     message: Message,
     client: httpx.AsyncClient,
     env: Mapping[str, str] = os.environ,
+    secret_names: Collection[str] = (),
 ) -> None:
     """Deliver ``message`` to ``channel`` once; ``DeliveryFailed`` on any failure.
 
-    ``env`` is where ``secret_env`` is looked up and the environment a ``command`` runs with.
+    ``env`` is where ``secret_env`` is looked up and what a ``command``'s environment is taken
+    from (``command_env``). ``secret_names``: every variable the config names as a secret
+    (``tui.config.secret_names``); their values in ``env`` never appear in an error.
     """
-    scrub = _Scrubber(channel, env)
+    scrub = _Scrubber(channel, env, secret_names)
     try:
         if channel.kind == "webhook":
             await _webhook(channel, message, client, env, scrub)
@@ -225,7 +272,7 @@ async def _command(
         raise _Problem("no command configured", permanent=True)
     program = channel.command[0]
     body = _json(message.payload)
-    child_env = {**env, "TRIAGE_DELIVERY_ID": message.delivery_id}
+    child_env = command_env(channel, message.delivery_id, env)
     # stderr goes to a file, not a pipe: a background process the program leaves behind could
     # hold a pipe open and make the program look like it never ends.
     with tempfile.TemporaryFile() as errors:
@@ -366,14 +413,15 @@ def _answered(status: int, headers: httpx.Headers, quoted: str) -> _Problem:
         return _Problem(
             f"answered {status}; point url at the final address", permanent=status in (301, 308)
         )
-    wait = _retry_after(headers.get("retry-after")) if status in (429, 503) else None
+    wait = retry_after(headers.get("retry-after")) if status in (429, 503) else None
     permanent = 400 <= status < 500 and status not in (408, 429)
     return _Problem(f"answered {status}{said}", permanent=permanent, retry_after=wait)
 
 
-def _retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds from now: delay seconds or an HTTP date; ``None`` when absent
-    or unreadable."""
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now, at most ``BACKOFF_MAX``: delay seconds or an HTTP
+    date (one in the past is 0); ``None`` when absent or unreadable (garbage, ``nan``,
+    ``inf``), so the usual backoff applies."""
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -386,8 +434,11 @@ def _retry_after(value: str | None, now: datetime | None = None) -> float | None
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
+        try:
+            seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+        except OverflowError:
+            return None
+    return min(max(seconds, 0.0), BACKOFF_MAX) if math.isfinite(seconds) else None
 
 
 # -- bodies, headers and secrets ----------------------------------------------------------------
@@ -437,13 +488,16 @@ def _secret(channel: ChannelConfig, env: Mapping[str, str]) -> str:
 
 
 class _Scrubber:
-    """Replaces the channel's secrets with ``***``: the secret's value, the URL and the parts
-    of it that may be tokens (the path, long path segments and query values, a password)."""
+    """Replaces secrets with ``***``: the value of the channel's secret and of every variable
+    in ``secret_names``, the URL and the parts of it that may be tokens (the path, long path
+    segments and query values, a password)."""
 
-    def __init__(self, channel: ChannelConfig, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, channel: ChannelConfig, env: Mapping[str, str], secret_names: Collection[str] = ()
+    ) -> None:
         found: set[str] = set()
-        if channel.secret_env:
-            value = env.get(channel.secret_env) or ""
+        for name in {*secret_names, *([channel.secret_env] if channel.secret_env else [])}:
+            value = env.get(name) or ""
             found |= {value, value.strip()}
         if channel.url:
             found |= _url_secrets(channel.url)

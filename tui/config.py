@@ -150,6 +150,20 @@ class Config:
     """``[sla]``, ``[baseline]``, ``[[alerts]]`` and ``[[channels]]`` (``tui.alert_config``)."""
 
 
+def secret_names(config: Config) -> tuple[str, ...]:
+    """Every environment variable the config names as holding a secret: each source's
+    ``*_env`` options and each channel's ``secret_env``. Their values are scrubbed from what a
+    delivery stores, logs or shows (``tui.channels``)."""
+    names = {
+        value
+        for source in config.sources
+        for key, value in source.options.items()
+        if key.endswith("_env") and isinstance(value, str) and value
+    }
+    names |= {c.secret_env for c in config.on_call.channels if c.secret_env}
+    return tuple(sorted(names))
+
+
 MAX_OPERATOR = 64
 """The longest display name: it is shown on every other operator's screen."""
 

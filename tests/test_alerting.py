@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,9 +11,12 @@ import httpx
 import pytest
 
 from tests.sources.server import Reply, Server
+from tui import delivery
 from tui.alert_config import AlertRule, ChannelConfig, OnCall
 from tui.alerting import Alerter, Evaluation, replay
-from tui.config import Config, ConfigError, load_config
+from tui.channels import BACKOFF_MAX
+from tui.config import Config, ConfigError, SourceConfig, load_config
+from tui.core.format import delivery_line
 from tui.core.model import IncomingMention, Score, utcnow
 from tui.delivery import Deliverer
 from tui.store import Store
@@ -264,6 +268,84 @@ async def test_a_permanent_failure_is_recorded_with_its_reason(
     assert alert.deliveries[0].state == "failed"
     assert "answered 404" in alert.deliveries[0].error
     assert server.url not in alert.deliveries[0].error
+
+
+async def test_a_delivery_whose_secret_this_process_lacks_waits_for_one_that_has_it(
+    store: Store, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lease can move to a process started without a channel's secret: its alerts stay
+    pending, use up no attempts, say why (logged once), and the next lease holder that has
+    the secret delivers them, signed."""
+    monkeypatch.setattr(delivery, "SECRET_WAIT", 0.0)
+    channel = replace(hook(server), secret_env="TEAM_HOOK_SECRET")
+    cfg = config(AlertRule("negatives", "negative", notify=("team",)), channels=(channel,))
+    await add(store, utcnow(), 2)
+    await Alerter(cfg, store, print).evaluate()
+    logged: list[str] = []
+    async with httpx.AsyncClient() as client:
+        lacking = Deliverer(cfg, store, client, logged.append, env={"PATH": "/bin"})
+        for _ in range(3):
+            assert await lacking.deliver_due() == 0
+        assert server.to("/hook") == []
+        assert len(logged) == 1 and "TEAM_HOOK_SECRET is not set" in logged[0]
+        for alert in await store.alerts():
+            (shown,) = alert.deliveries
+            assert (shown.state, shown.attempts) == ("pending", 0)
+            assert shown.error is not None and "TEAM_HOOK_SECRET is not set" in shown.error
+            assert "export TEAM_HOOK_SECRET" in shown.error
+            assert shown.next_at is not None
+        having = Deliverer(cfg, store, client, print, env={"TEAM_HOOK_SECRET": "s3cret-value"})
+        assert await having.deliver_due() == 2
+    (request,) = server.to("/hook")
+    assert request.headers["x-triage-signature"].startswith("sha256=")
+    for alert in await store.alerts():
+        assert [(d.state, d.attempts) for d in alert.deliveries] == [("sent", 1)]
+
+
+async def test_a_secret_echoed_by_the_receiver_reaches_neither_the_store_nor_the_log(
+    store: Store, server: Server
+) -> None:
+    token, secret = "source-token-77777777", "hook-secret-88888888"
+    channel = replace(
+        hook(server, Reply(500, f"denied {secret} / {token}\r\nInjected: line".encode())),
+        secret_env="TEAM_HOOK_SECRET",
+    )
+    source = SourceConfig("mastodon", "masto", "https://m.example", options={"token_env": "MT"})
+    cfg = replace(
+        config(AlertRule("negatives", "negative", notify=("team",)), channels=(channel,)),
+        sources=(source,),
+    )
+    await add(store, utcnow(), 1)
+    await Alerter(cfg, store, print).evaluate()
+    logged: list[str] = []
+    env = {"TEAM_HOOK_SECRET": secret, "MT": token}
+    async with httpx.AsyncClient() as client:
+        assert await Deliverer(cfg, store, client, logged.append, env=env).deliver_due() == 0
+    (alert,) = await store.alerts()
+    error = alert.deliveries[0].error
+    assert error == "team: answered 500: denied *** / *** Injected: line"
+    (line,) = logged
+    for leak in (secret, token, "\r", "\n"):
+        assert leak not in line and leak not in error
+
+
+async def test_a_retry_after_of_years_is_cut_to_the_longest_backoff(
+    store: Store, server: Server
+) -> None:
+    channel = hook(server, Reply(429, headers={"Retry-After": "999999999"}))
+    cfg = config(AlertRule("negatives", "negative", notify=("team",)), channels=(channel,))
+    await add(store, utcnow(), 1)
+    await Alerter(cfg, store, print).evaluate()
+    async with httpx.AsyncClient() as client:
+        assert await Deliverer(cfg, store, client, print).deliver_due() == 0
+    (alert,) = await store.alerts()
+    (shown,) = alert.deliveries
+    assert shown.state == "pending" and shown.next_at is not None
+    wait = (shown.next_at - utcnow()).total_seconds()
+    assert BACKOFF_MAX - 60 < wait <= BACKOFF_MAX
+    line = delivery_line(shown, utcnow())
+    assert line.startswith(f"team: pending, next try {shown.next_at:%H:%M:%S}Z (in 59m")
+    assert "1 try so far (team: answered 429)" in line
 
 
 # -- replay and config -----------------------------------------------------------------------

@@ -4,24 +4,33 @@ Each pass claims the deliveries due (``Store.claim_deliveries``), groups them by
 rule, and sends each group as one message (``tui.channels.send``). A rule's ``cooldown`` keeps
 a storm from becoming hundreds of messages: within it, after a message for the rule went out on
 a channel, further alerts wait and leave together as one digest when it ends. A failed send is
-tried again with backoff (honouring ``Retry-After``), up to ``MAX_ATTEMPTS``; a permanent
-failure (a 4xx, a missing secret) is recorded as failed with its reason. A ``kill -9`` between
-claiming and recording leaves a claim that the next pass takes again once stale.
+tried again with backoff (honouring ``Retry-After`` up to ``tui.channels.BACKOFF_MAX``), up
+to ``MAX_ATTEMPTS``; a permanent failure (a 4xx, a program that cannot run) is recorded as
+failed with its reason. A ``kill -9`` between claiming and recording leaves a claim that the
+next pass takes again once stale.
+
+A channel whose ``secret_env`` is not set in this process is not a failure of the delivery but
+of where it runs: the lease can move to a process started without the variable. Its
+deliveries stay pending, without using up attempts, and are looked at again every
+``SECRET_WAIT`` seconds with the reason on each (the alerts screen shows it), logged once per
+channel; whichever process holds the lease with the variable set delivers them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
 import httpx
 
 from tui.alert_config import AlertRule, ChannelConfig
-from tui.channels import DeliveryFailed, Message, backoff, send
-from tui.config import Config
+from tui.channels import DeliveryFailed, Message, backoff, missing_secret, send
+from tui.config import Config, secret_names
 from tui.core.model import Alert, iso, utcnow
+from tui.core.process import this_process
 from tui.core.text import first_line, one_line
 from tui.store import Store, StoreError
 from tui.store.alerts import Due
@@ -31,6 +40,8 @@ MAX_ATTEMPTS = 20
 IDLE = 30.0
 """Longest sleep between passes when nothing is due sooner."""
 URGENT_KINDS = frozenset({"negative", "spike", "sla", "source"})
+SECRET_WAIT = 60.0
+"""Seconds between looks at deliveries kept pending for a secret this process lacks."""
 
 Log = Callable[[str], None]
 
@@ -57,11 +68,23 @@ def _alert_json(alert: Alert, mention: dict[str, object] | None) -> dict[str, ob
 class Deliverer:
     """Sends due deliveries while this process holds the collector lease."""
 
-    def __init__(self, config: Config, store: Store, client: httpx.AsyncClient, log: Log) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        client: httpx.AsyncClient,
+        log: Log,
+        env: Mapping[str, str] = os.environ,
+    ) -> None:
         self.config = config
         self.store = store
         self.client = client
         self.log = log
+        self.env = env
+        """Where channel secrets are read (and what a command's environment comes from)."""
+        self._secret_names = secret_names(config)
+        self._lacking: set[str] = set()
+        """Channels whose missing secret was logged already (once per channel)."""
         self._channels: dict[str, ChannelConfig] = {c.name: c for c in config.on_call.channels}
         self._rules: dict[str, AlertRule] = {r.name: r for r in config.on_call.rules}
         self._wake = asyncio.Event()
@@ -95,10 +118,22 @@ class Deliverer:
         if last is not None and cooldown and now - last < timedelta(seconds=cooldown):
             await self.store.held(pairs, last + timedelta(seconds=cooldown))
             return 0
+        lacking = missing_secret(channel, self.env)
+        if lacking is not None:
+            host, pid = this_process()
+            reason = one_line(
+                f"{channel_name}: {lacking} is not set in the collecting process ({host}:{pid});"
+                f" kept pending for one that has it (export {lacking} where it runs)"
+            )
+            await self.store.held(pairs, now + timedelta(seconds=SECRET_WAIT), error=reason)
+            if channel_name not in self._lacking:
+                self._lacking.add(channel_name)
+                self.log(f"alerts: {reason}")
+            return 0
         alerts = [item.alert for item in items]
         message = await self._message(channel_name, alerts)
         try:
-            await send(channel, message, self.client)
+            await send(channel, message, self.client, self.env, self._secret_names)
         except DeliveryFailed as error:
             attempts = max(item.attempts for item in items)
             if error.permanent or attempts >= MAX_ATTEMPTS:

@@ -4,12 +4,14 @@ and ``!``: the list, Enter to the alert's mention, ``a`` to acknowledge."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from textual.geometry import Region
 
 from tui.config import Config
-from tui.core.model import NewAlert, utcnow
+from tui.core.model import NewAlert, to_ms, utcnow
 from tui.store import Store
 from tui.ui.app import TriageApp
 from tui.ui.screens.alerts import AlertsScreen
@@ -190,3 +192,34 @@ async def test_the_filter_shows_beside_open_alerts_at_80_columns(make_app, db_pa
         line = shown()
         assert line.startswith(" ! 3 alerts (!) │ only search:a very long searc… │ ▼ 2 open neg")
         assert len(line) == 80
+
+
+async def test_the_alerts_screen_says_when_a_pending_delivery_is_next_tried_and_why(
+    make_app, db_path: Path
+) -> None:
+    app = await make_app()
+    pending = alert("p", "Pending delivery")
+    await add(db_path, replace(pending, channels=("team", "pager")))
+    due = utcnow() + timedelta(minutes=30)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE deliveries SET next_at = ?, attempts = 2,"
+            " error = 'team: [bold]answered 503[/] \x1b[2J' WHERE channel = 'team'",
+            (to_ms(due),),
+        )
+        conn.execute(
+            "UPDATE deliveries SET state = 'failed', error = 'pager: answered 404'"
+            " WHERE channel = 'pager'"
+        )
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "exclamation_mark")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        await wait_until(lambda: screen.current is not None, pilot)
+        detail = screen.query_one("#explanation")
+        text = [strip.text for strip in detail.render_lines(Region(0, 0, detail.size.width, 8))]
+        shown = " ".join(line.strip() for line in text if line.strip())  # lines wrap at 100
+        assert "pager: failed (pager: answered 404) team: pending, next try" in shown
+        assert f"next try {due:%H:%M:%S}Z (in 29m), 2 tries so far" in shown
+        assert shown.endswith("so far (team: [bold]answered 503[/] ␛)")

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.core.model import Label, from_ms
+from tui.core.model import Delivery, Label, from_ms
 from tui.core.sla import clock
+from tui.core.text import one_line
 
 MARKS: dict[str, str] = {
     "negative": "▼ neg",
@@ -63,6 +64,22 @@ def until(moment: datetime, now: datetime) -> str:
         text = age(moment, now)
         return "due now" if text == "now" else f"due {text} ago"
     return f"in {age(now, moment)}"
+
+
+def delivery_line(delivery: Delivery, now: datetime) -> str:
+    """One channel's delivery of an alert, one line: ``ops: sent 3m ago``, ``ops: pending,
+    next try 09:41:00Z (in 4m), 2 tries so far (ops: answered 503)``, ``ops: failed (...)``."""
+    line = f"{one_line(delivery.channel, 40)}: {delivery.state}"
+    if delivery.state == "sent" and delivery.sent_at is not None:
+        line += f" {ago(delivery.sent_at, now)}"
+    if delivery.state == "pending" and delivery.next_at is not None:
+        line += f", next try {stamp(delivery.next_at)[11:]} ({until(delivery.next_at, now)})"
+        if delivery.attempts:
+            tries = "try" if delivery.attempts == 1 else "tries"
+            line += f", {delivery.attempts} {tries} so far"
+    if delivery.error and delivery.state != "sent":
+        line += f" ({one_line(delivery.error, 160)})"
+    return line
 
 
 _ISO_TIME = re.compile(

@@ -309,6 +309,8 @@ class Delivery:
     attempts: int
     error: str | None
     sent_at: datetime | None
+    next_at: datetime | None = None
+    """When a ``pending`` delivery is next tried (None in other states)."""
 
 
 @dataclass(frozen=True, slots=True)

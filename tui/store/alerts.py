@@ -203,13 +203,18 @@ class AlertQueries(StoreBase):
             )
         )
 
-    async def held(self, pairs: Sequence[tuple[int, str]], until: datetime) -> None:
-        """Put claimed deliveries back, due at ``until`` (a cooldown holds them for a digest)."""
+    async def held(
+        self, pairs: Sequence[tuple[int, str]], until: datetime, *, error: str | None = None
+    ) -> None:
+        """Put claimed deliveries back, due at ``until``, without counting the claim as an
+        attempt (a cooldown holds them for a digest; a secret this process lacks); ``error``,
+        when given, says why."""
         await self._transaction(
             lambda db: db.executemany(
                 "UPDATE deliveries SET state = 'pending', next_at = ?, claimed_at = NULL,"
-                " attempts = max(0, attempts - 1) WHERE alert_id = ? AND channel = ?",
-                [(to_ms(until), alert_id, channel) for alert_id, channel in pairs],
+                " attempts = max(0, attempts - 1), error = coalesce(?, error)"
+                " WHERE alert_id = ? AND channel = ?",
+                [(to_ms(until), error, alert_id, channel) for alert_id, channel in pairs],
             )
         )
 
@@ -242,12 +247,19 @@ class AlertQueries(StoreBase):
         marks = ",".join("?" * len(rows))
         found: dict[int, list[Delivery]] = {}
         for r in await self._all(
-            f"SELECT alert_id, channel, state, attempts, error, sent_at FROM deliveries"
+            f"SELECT alert_id, channel, state, attempts, error, sent_at, next_at FROM deliveries"
             f" WHERE alert_id IN ({marks}) ORDER BY channel",
             [r[0] for r in rows],
         ):
             found.setdefault(r[0], []).append(
-                Delivery(r[1], r[2], r[3], r[4], from_ms(r[5]) if r[5] is not None else None)
+                Delivery(
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    from_ms(r[5]) if r[5] is not None else None,
+                    from_ms(r[6]) if r[2] == "pending" else None,
+                )
             )
         return [_alert(r, tuple(found.get(r[0], ()))) for r in rows]
 

@@ -1,5 +1,6 @@
 """``!``: the recent alerts, newest first: when, which rule, who acknowledged it, its title, and
-the selected one's explanation under the list.
+the selected one's explanation under the list, with each channel's delivery: sent, failed with
+its reason, or pending with when the next try is due and why the last one did not go out.
 
 ``j``/``k`` move, Enter closes the screen and selects the alert's mention in the main list (the
 screen's result is that mention's id), ``a`` acknowledges as this operator. Titles and
@@ -19,7 +20,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.core.format import ago, stamp
+from tui.core.format import ago, delivery_line, stamp
 from tui.core.model import Alert, utcnow
 from tui.core.text import one_line
 from tui.store import Store, StoreError
@@ -145,10 +146,7 @@ class AlertsScreen(ModalScreen[int | None]):
         else:
             text.append("\nnot acknowledged (a)", "bold")
         for delivery in alert.deliveries:
-            line = f"{one_line(delivery.channel, 40)}: {delivery.state}"
-            if delivery.error:
-                line += f" ({one_line(delivery.error, 120)})"
-            text.append("\n" + line, "dim")
+            text.append("\n" + delivery_line(delivery, now), "dim")
         return text
 
     def action_move(self, step: int) -> None:

@@ -389,3 +389,23 @@ def test_alert_config_errors_name_the_key_and_never_echo_a_secret(tmp_path: Path
     saturday = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
     assert sla.due_at(saturday, "negative") == datetime(2026, 12, 7, 9, 20, tzinfo=UTC)
     assert HOUR_MS == 3_600_000
+
+
+def test_a_command_channel_names_the_variables_it_gets_and_never_their_values(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    table = '[[channels]]\nname = "pager"\nkind = "command"\ncommand = ["/bin/true"]\n'
+    path.write_text(table + 'secret_env = "PAGER_KEY"\nenv = ["PAGER_ROUTE", "LC_ALL"]\n')
+    (channel,) = load_config(path).on_call.channels
+    assert channel.env == ("PAGER_ROUTE", "LC_ALL") and channel.secret_env == "PAGER_KEY"
+    path.write_text(table + 'env = ["tok=abc123secret"]\n')
+    with pytest.raises(ConfigError, match=r"config.toml:5: channels.env") as error:
+        load_config(path)
+    assert "abc123secret" not in str(error.value)
+    path.write_text(
+        '[[channels]]\nname = "hook"\nkind = "webhook"\nurl = "https://h.example/x"\n'
+        'env = ["PAGER_ROUTE"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"channels.env: a webhook channel runs no program"):
+        load_config(path)

@@ -471,3 +471,34 @@ def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path)
     assert result.stderr.startswith("triage: ") and result.stderr.count("\n") == 1
     assert "writable" in result.stderr
     assert db.read_bytes() == before
+
+
+def test_doctor_fails_for_a_channel_whose_secret_is_not_in_the_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, db, feed = tmp_path / "config.toml", tmp_path / "m.db", tmp_path / "feed.jsonl"
+    feed.write_text("", encoding="utf-8")
+    config.write_text(
+        f'[[sources]]\nkind = "jsonl"\nname = "local"\npath = "{feed}"\n\n'
+        '[[channels]]\nname = "ops-hook"\nkind = "webhook"\nurl = "http://127.0.0.1:9/h"\n'
+        'secret_env = "OPS_HOOK_SECRET"\n\n'
+        '[[channels]]\nname = "phone"\nkind = "ntfy"\nurl = "http://127.0.0.1:9/t"\n'
+        'secret_env = "NTFY_TOKEN"\n\n'
+        '[[channels]]\nname = "plain"\nkind = "slack"\nurl = "http://127.0.0.1:9/s"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("OPS_HOOK_SECRET", raising=False)
+    monkeypatch.setenv("NTFY_TOKEN", "tok-value-123456")
+    code, out, _ = run(capsys, "doctor", "--config", str(config), "--db", str(db))
+    assert code == 1, out
+    (missing,) = [line for line in out.splitlines() if line.startswith("ops-hook")]
+    assert "webhook channel" in missing and "needs credentials" in missing
+    assert "OPS_HOOK_SECRET" in missing and "export it where triage collect" in missing
+    (present,) = [line for line in out.splitlines() if line.startswith("phone")]
+    assert " ok " in present and "NTFY_TOKEN is set" in present
+    assert "tok-value-123456" not in out
+    assert not [line for line in out.splitlines() if line.startswith("plain")]
+    monkeypatch.setenv("OPS_HOOK_SECRET", "hook-value-654321")
+    code, out, _ = run(capsys, "doctor", "--config", str(config), "--db", str(db))
+    assert code == 0, out
+    assert "hook-value-654321" not in out

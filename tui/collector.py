@@ -30,7 +30,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ import httpx
 
 from tui.alerting import Alerter
 from tui.cells import aligned
+from tui.channels import missing_secret
 from tui.config import Config, ConfigError
 from tui.core.model import utcnow
 from tui.core.text import one_line
@@ -592,9 +593,11 @@ async def doctor(
     client: httpx.AsyncClient | None = None,
     backoff: Backoff | None = None,
     config_problems: Sequence[str] = (),
+    env: Mapping[str, str] = os.environ,
 ) -> tuple[list[DoctorRow], bool]:
     """Check every source's options, reachability and credentials (one request or two each,
-    concurrently, without retries); the rows and whether all are fine.
+    concurrently, without retries), and that each ``[[channels]]`` secret is set in ``env``;
+    the rows and whether all are fine.
 
     ``config_problems`` are problems found in the rest of the config by the code that owns it
     (e.g. the app's check of the ``[keys]`` table), one row each. A config without sources is
@@ -636,8 +639,33 @@ async def doctor(
                 f"no [[sources]] in {where}; nothing will be collected (add one to collect)",
             )
         )
+    rows.extend(channel_rows(config, env))
     rows.extend(DoctorRow("-", "config", "config error", problem) for problem in config_problems)
     return rows, all(row.ok for row in rows)
+
+
+def channel_rows(config: Config, env: Mapping[str, str] = os.environ) -> list[DoctorRow]:
+    """One row per channel with a ``secret_env``: set here, or missing (``needs
+    credentials``, a failed check: this process would keep its alerts pending)."""
+    rows = []
+    for channel in config.on_call.channels:
+        if not channel.secret_env:
+            continue
+        kind = f"{channel.kind} channel"
+        lacking = missing_secret(channel, env)
+        if lacking is None:
+            rows.append(DoctorRow(channel.name, kind, "ok", f"{channel.secret_env} is set"))
+            continue
+        rows.append(
+            DoctorRow(
+                channel.name,
+                kind,
+                "needs credentials",
+                f"environment variable {lacking} (from secret_env) is not set; export it where"
+                " triage collect or the app runs, or this channel's alerts stay pending",
+            )
+        )
+    return rows
 
 
 def format_doctor_table(rows: Sequence[DoctorRow]) -> str:
@@ -655,8 +683,9 @@ def run_doctor_cli(
     config: Config, config_problems: Sequence[str] = (), more_rows: Sequence[DoctorRow] = ()
 ) -> int:
     """``triage doctor``: prints the table; 0 if everything is fine (warnings included), 2 if
-    the config has an error, 1 if a source is unreachable or refuses its credentials (or a
-    row of ``more_rows``, the database's checks, is an error)."""
+    the config has an error, 1 if a source is unreachable or refuses its credentials, a
+    channel's secret is not in the environment (or a row of ``more_rows``, the database's
+    checks, is an error)."""
     rows, ok = asyncio.run(doctor(config, config_problems=config_problems))
     rows = [*rows, *more_rows]
     ok = ok and all(row.ok for row in more_rows)

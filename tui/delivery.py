@@ -40,7 +40,7 @@ MAX_ATTEMPTS = 20
 IDLE = 30.0
 """Longest sleep between passes when nothing is due sooner."""
 URGENT_KINDS = frozenset({"negative", "spike", "sla", "source"})
-SECRET_WAIT = 60.0
+SECRET_WAIT = 30.0
 """Seconds between looks at deliveries kept pending for a secret this process lacks."""
 
 Log = Callable[[str], None]

@@ -294,12 +294,16 @@ class Collector:
         return held
 
     async def _describe_holder(self) -> str:
-        holder = await self.lease_holder()
-        if holder is None:
+        lease = await self.store.lease(self.lease_ttl)
+        if lease is None:
             return "no one holds it"
-        name, heartbeat = holder
-        age = (utcnow() - heartbeat).total_seconds()
-        return f"held by {name} (heartbeat {age:.0f}s ago)"
+        age = (utcnow() - lease.heartbeat).total_seconds()
+        said = f"held by {lease.holder} (heartbeat {age:.0f}s ago)"
+        if lease.state == "gone":
+            said += ", its process has ended"
+        elif lease.state == "stale":
+            said += ", stale"
+        return said
 
     async def lease_holder(self) -> tuple[str, datetime] | None:
         """Who holds the collector lease and their last heartbeat (for the app's status)."""

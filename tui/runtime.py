@@ -70,6 +70,11 @@ class Runtime:
         """Evaluates the alert rules while nobody holds the collector lease (``start_alerts``)."""
 
     @property
+    def lease_ttl(self) -> float:
+        """Seconds without a heartbeat after which the collector lease is free."""
+        return self.collector.lease_ttl if self.collector is not None else LEASE_TTL
+
+    @property
     def collects(self) -> bool:
         return any(source.enabled for source in self.config.sources)
 
@@ -133,8 +138,7 @@ class Runtime:
         self.alerter = Alerter(config, store, self.log, deliverer.nudge)
 
         async def nobody() -> bool:
-            ttl = self.collector.lease_ttl if self.collector is not None else LEASE_TTL
-            return await store.lease_active(ttl) is None
+            return await store.lease_active(self.lease_ttl) is None
 
         async with asyncio.TaskGroup() as group:
             group.create_task(self.alerter.run(self.stop, may_run=nobody))
@@ -156,8 +160,7 @@ class Runtime:
             return
 
         async def ours() -> bool:
-            ttl = self.collector.lease_ttl if self.collector is not None else LEASE_TTL
-            holder = await store.lease_active(ttl)
+            holder = await store.lease_active(self.lease_ttl)
             return holder is None or holder == self.holder
 
         await self.pages.run(store, self.stop, may_fetch=ours, grace=SHUTDOWN_SECONDS)

@@ -1,5 +1,6 @@
 """Presence in words: the list's mark, the detail pane's sentence, and the team view's rows
-(the app's ``W`` and ``triage who`` show the same rows).
+(the app's ``W`` and ``triage who`` show the same rows); and the collector lease in words, as
+the status line and the health view (``H``) show it.
 
 Operator names come from other people's configs: each is made one line (``one_line``) and
 the list's mark shortens it, so a name can neither add a line nor push the list's columns.
@@ -14,9 +15,10 @@ from typing import Any
 from rich.cells import cell_len
 
 from tui.cells import aligned, shorten
-from tui.core.format import age, stamp
+from tui.core.format import age, ago, stamp
 from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
+from tui.store import Lease
 from tui.store.presence import Presence, TeamMember
 
 MARK_WIDTH = 7
@@ -119,3 +121,40 @@ def table(members: Sequence[TeamMember], now: datetime | None = None, width: int
 
 _SELECTED_AT_LEAST = 12
 """Cells the selected mention keeps however narrow the terminal (the line wraps then)."""
+
+
+# -- the collector lease ---------------------------------------------------------------------
+
+
+def lease_status(lease: Lease | None, mine: str, *, collects: bool) -> tuple[str, str]:
+    """What the status line says about the collector: a warning to show first (empty when
+    all is well) and the holder's part at its end.
+
+    A holder that is gone (its process ended on this host) or stale (no heartbeat within the
+    lease's time) is not collecting, whatever the row says: the warning says since when
+    nobody is (its last heartbeat), and the end names it as gone. ``mine``: this process's
+    holder name; ``collects``: this app has sources of its own (so no lease at all is worth
+    saying too)."""
+    if lease is None:
+        return "", "no collector" if collects else ""
+    name = one_line(lease.holder, 80)
+    if lease.live:
+        return "", "collecting" if lease.holder == mine else f"collector: {name}"
+    since = stamp(lease.heartbeat)[len("2026-01-01 ") :]
+    gone = "gone" if lease.state == "gone" else "silent"
+    return f"no collector since {since}", f"collector {gone}: {name}"
+
+
+def lease_line(lease: Lease | None, now: datetime | None = None, *, demo: bool = False) -> str:
+    """The health view's line about the collector (after ``collector: ``)."""
+    if lease is None:
+        said = "nobody is collecting"
+        return said + " (the demo stream feeds this app itself)" if demo else said
+    now = now or utcnow()
+    name = one_line(lease.holder, 120)
+    beat = f"heartbeat {ago(lease.heartbeat, now)}"
+    if lease.live:
+        return f"{name} ({beat})"
+    why = "its process has ended" if lease.state == "gone" else "it stopped renewing it"
+    since = stamp(lease.heartbeat)
+    return f"nobody is collecting since {since}: {name} held the lease, {why} (last {beat})"

@@ -106,6 +106,25 @@ class SourceState:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """The lease row as another process sees it (``Store.lease``)."""
+
+    holder: str
+    heartbeat: datetime
+    """The holder's last renewal: when it was last known to be there."""
+    host: str | None
+    pid: int | None
+    state: str
+    """``live``; ``gone`` (the holder ran on this host and its process has ended: ``kill -9``,
+    a crash); or ``stale`` (no heartbeat within the lease's time, wherever it ran). Only a
+    ``live`` holder holds the lease: the other two leave it free for the taking."""
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+
+@dataclass(frozen=True, slots=True)
 class PageClaim:
     """A page fetch this process has claimed: do it, then report with ``finish_page_fetch``
     or ``retry_page_fetch`` (or hand it back with ``release_page_fetch``)."""
@@ -1469,17 +1488,44 @@ class Store(
     async def lease_active(self, stale_after_s: float, name: str = "collector") -> str | None:
         """The holder of the lease if it is live (heartbeat fresh, process not known to be
         gone), else None: a read, for deciding whether to try ``acquire_lease``."""
+        lease = await self.lease(stale_after_s, name)
+        return lease.holder if lease is not None and lease.live else None
+
+    async def lease(self, stale_after_s: float, name: str = "collector") -> Lease | None:
+        """The lease row and whether its holder is still there (None: nobody took it, or it
+        was released): what a status line shows, so that a holder killed with ``kill -9``
+        is shown as gone, not as collecting."""
         row = await self._one(
             "SELECT holder, heartbeat, host, pid FROM lease WHERE name = ?", (name,)
         )
-        if row is None or _lease_free(row, to_ms(utcnow()), stale_after_s):
+        if row is None:
             return None
-        return str(row[0])
+        return Lease(
+            row[0],
+            from_ms(row[1]),
+            row[2],
+            row[3],
+            _lease_state(row, to_ms(utcnow()), stale_after_s),
+        )
 
 
 def _lease_free(row: Sequence[Any], now: int, stale_after_s: float) -> bool:
     """A lease row (holder, heartbeat, host, pid) whose holder is stale or gone."""
-    return row[1] < now - int(stale_after_s * 1000) or is_gone(row[2], row[3])
+    return _lease_state(row, now, stale_after_s) != "live"
+
+
+def _lease_state(row: Sequence[Any], now: int, stale_after_s: float) -> str:
+    """``Lease.state`` of a lease row (holder, heartbeat, host, pid).
+
+    A pid that was recorded and no longer exists on this host is ``gone`` at once. A pid
+    reused by a new process (of any Unix user) reads as alive, so a reused pid can only
+    delay the takeover until the heartbeat goes stale; it never makes a live holder look
+    gone, since a live holder's pid is its own."""
+    if is_gone(row[2], row[3]):
+        return "gone"
+    if row[1] < now - int(stale_after_s * 1000):
+        return "stale"
+    return "live"
 
 
 def _page_state(status: int | None) -> str:

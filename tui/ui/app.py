@@ -37,6 +37,7 @@ from tui.core.text import one_line
 from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
 from tui.store.presence import STALE_SECONDS, Activity, Presence, new_app_id
+from tui.team import lease_status
 from tui.ui.keys import OrderedKeysApp
 from tui.ui.screens.alerts import AlertsScreen
 from tui.ui.screens.claims import AssignPrompt, NotePrompt
@@ -59,6 +60,9 @@ from tui.ui.widgets.mention_list import MentionList
 POLL_SECONDS = 0.25
 """How often the store is checked for changes made by other processes and connections."""
 COUNTS_SECONDS = 10.0
+LEASE_SECONDS = 1.0
+"""How often the collector lease is read, so that a collector that died is shown as gone
+(and nobody collecting) within about a second."""
 PRESENCE_LOCK_SECONDS = 0.5
 """A heartbeat waits this long for the write lock, then is skipped until the next one."""
 HANG_UP_SECONDS = SHUTDOWN_SECONDS + 3.0
@@ -160,6 +164,11 @@ class TriageApp(OrderedKeysApp[None]):
         self._alert_seen = 0
         """The newest alert id already announced: older ones never ring again."""
         self.lease_text = ""
+        """The status line's end about the collector: ``collecting``, who collects, or who
+        did and is gone."""
+        self.lease_warning = ""
+        """Shown first on the status line while the collector lease's holder is gone or
+        silent: ``no collector since 09:41:05Z``."""
         self._status_shown: Text | None = None
         self._data_version = -1
         self._stores: list[Store] = []
@@ -227,6 +236,7 @@ class TriageApp(OrderedKeysApp[None]):
         self._alert_seen, self.alerts_open = await self.store.alert_status()
         self.set_interval(POLL_SECONDS, self._poll_store)
         self.set_interval(COUNTS_SECONDS, self._refresh_counts)
+        self.set_interval(LEASE_SECONDS, self._refresh_lease)
         self.set_interval(AGE_SECONDS, self._refresh_ages)
         self._stamp = await self.store.content_stamp()
         self._refreshed_at = time.monotonic()
@@ -548,33 +558,44 @@ class TriageApp(OrderedKeysApp[None]):
         """The status line names the collector's holder: at once, not at the next counts
         refresh (and not while closing, when the stores are going)."""
         if not self.runtime.stop.is_set():
-            self._refresh_counts()
+            self._refresh_lease()
 
     @work(exclusive=True, group="counts", exit_on_error=False)
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
         self.overdue = await self.stats.overdue()
-        lease = await self.stats.lease_holder()
-        if lease is None:
-            self.lease_text = "no collector" if self.config.sources else ""
-        elif lease[0] == self.runtime.holder:
-            self.lease_text = "collecting"
-        else:
-            self.lease_text = f"collector: {lease[0]}"
+        await self._read_lease()
         self._render_status()
+
+    @work(exclusive=True, group="lease", exit_on_error=False)
+    async def _refresh_lease(self) -> None:
+        if await self._read_lease():
+            self._render_status()
+
+    async def _read_lease(self) -> bool:
+        """Read who holds the collector lease (a holder whose process is gone is shown as
+        gone, not as collecting); whether what the status line says about it changed."""
+        lease = await self.stats.lease(self.runtime.lease_ttl)
+        warning, text = lease_status(lease, self.runtime.holder, collects=bool(self.config.sources))
+        changed = (warning, text) != (self.lease_warning, self.lease_text)
+        self.lease_warning, self.lease_text = warning, text
+        return changed
 
     def _render_status(self) -> None:
         """One row, most important first, so a narrow terminal cuts the least useful part:
         open alerts, the filter the list is under (cut to ``FILTER_CELLS``: an operator who
         forgot it would read a filtered list as the whole stream), open negatives, due
         follow-ups and overdue mentions, arrivals above the view, where the selection went,
-        the new and total counts, the collector holder, and last the brand."""
+        the new and total counts, the collector holder, and last the brand. A collector that
+        is gone, with nobody in its place, is said right after the alerts."""
         status = Text(no_wrap=True, overflow="ellipsis")
         if self.read_only:  # first, so a narrow terminal never cuts it
             status.append(" read-only │", "bold reverse")
         if self.alerts_open:
             noun = "alert" if self.alerts_open == 1 else "alerts"
             status.append(f" ! {self.alerts_open:,} {noun} (!) │", "bold reverse")
+        if self.lease_warning:  # the collector is gone and nobody took over: before the counts
+            status.append(f" {self.lease_warning} (H) │", "bold reverse")
         mentions = self.mentions
         if mentions.filter.active:
             # Made single-line (a search is typed text) and cut in cells, not characters.
@@ -1060,7 +1081,14 @@ class TriageApp(OrderedKeysApp[None]):
 
     def action_health(self) -> None:
         configured = [source.name for source in self.config.sources]
-        self.push_screen(HealthScreen(self.stats, configured, demo=self.demo_rate is not None))
+        self.push_screen(
+            HealthScreen(
+                self.stats,
+                configured,
+                demo=self.demo_rate is not None,
+                lease_ttl=self.runtime.lease_ttl,
+            )
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -20,10 +20,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui.cells import aligned, fit, shorten
+from tui.collector import LEASE_TTL
 from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import one_line
 from tui.store import Store
+from tui.team import lease_line
 
 
 class HealthScreen(ModalScreen[None]):
@@ -32,9 +34,18 @@ class HealthScreen(ModalScreen[None]):
         Binding("r", "reload", "Refresh"),
     ]
 
-    def __init__(self, store: Store, configured: list[str], *, demo: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        configured: list[str],
+        *,
+        demo: bool = False,
+        lease_ttl: float = LEASE_TTL,
+    ) -> None:
         super().__init__()
         self.store = store
+        self.lease_ttl = lease_ttl
+        """Seconds without a heartbeat after which the collector's holder counts as gone."""
         self.configured = configured
         self.demo = demo
         """Whether this app feeds itself the demo stream (no collector lease is involved)."""
@@ -54,16 +65,10 @@ class HealthScreen(ModalScreen[None]):
 
     async def action_reload(self) -> None:
         now = utcnow()
-        lease = await self.store.lease_holder()
+        lease = await self.store.lease(self.lease_ttl)
         lease_text = Text("collector: ", style="bold")
-        if lease is None:
-            lease_text.append("nobody is collecting")
-        else:
-            holder, beat = lease
-            lease_text.append(f"{one_line(holder)} (heartbeat {ago(beat, now)})")
+        lease_text.append(lease_line(lease, now, demo=self.demo))
         states = {state.name: state for state in await self.store.source_states()}
-        if lease is None and self.demo:
-            lease_text.append(" (the demo stream feeds this app itself)")
         self.query_one("#lease", Static).update(lease_text)
         rows: list[SourceRow] = []
         for name in dict.fromkeys([*self.configured, *states]):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.model import Filter, IncomingMention, Reason, Score, utcnow
+from tui.core.model import Filter, IncomingMention, Reason, Score, from_ms, utcnow
 from tui.store import Store, StoreError, fts_query
 from tui.store.schema import MIGRATIONS
 
@@ -338,19 +338,25 @@ async def test_a_lease_whose_process_is_gone_is_free_at_once(store: Store, db_pa
     here = socket.gethostname()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        for host, pid, free in (
-            (here, sleeper.pid, False),  # alive on this host: the heartbeat is fresh
-            ("another-host", _dead_pid(), False),  # cannot be checked from here
-            (None, None, False),  # written before the lease named its process
-            (here, _dead_pid(), True),  # gone: free without waiting for the heartbeat
+        for host, pid, beat, state in (
+            (here, sleeper.pid, now_ms, "live"),  # alive on this host, the heartbeat fresh
+            ("another-host", _dead_pid(), now_ms, "live"),  # cannot be checked from here
+            (None, None, now_ms, "live"),  # written before the lease named its process
+            (here, _dead_pid(), now_ms, "gone"),  # free without waiting for the heartbeat
+            ("another-host", 4242, now_ms - 61_000, "stale"),  # no heartbeat for 61 s
+            (here, sleeper.pid, now_ms - 61_000, "stale"),  # alive, but stopped renewing
         ):
+            free = state != "live"
             with sqlite3.connect(db_path) as db:
                 db.execute("DELETE FROM lease")
                 db.execute(
                     "INSERT INTO lease(name, holder, heartbeat, host, pid)"
                     " VALUES ('collector', 'old@box pid 1', ?, ?, ?)",
-                    (now_ms, host, pid),
+                    (beat, host, pid),
                 )
+            lease = await store.lease(60)  # what the status line and the health view show
+            assert lease is not None and (lease.holder, lease.state) == ("old@box pid 1", state)
+            assert lease.heartbeat == from_ms(beat) and lease.live is not free
             assert (await store.lease_active(60) is None) is free, (host, pid)
             assert await store.acquire_lease("new", stale_after_s=60) is free, (host, pid)
     finally:

@@ -538,6 +538,84 @@ def test_events_carry_the_real_unix_user(team: Team, records: Callable[..., Path
     assert f'"by": "sam", "unix_user": "{team.member}"' in result.stdout
 
 
+# -- the collector lease across users ------------------------------------------------------------
+
+LEASE_HOLD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from tui.collector import holder_name
+    from tui.store import Store
+
+    async def main():
+        store = await Store.open(sys.argv[1], "holder")
+        assert await store.acquire_lease(holder_name("holder"), 60)
+        print("open", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        await store.release_lease(holder_name("holder"))
+        await store.close()
+
+    asyncio.run(main())
+    """
+)
+"""A collector holding the lease (as ``triage collect`` does) until told to stop."""
+
+LEASE_LOOK = textwrap.dedent(
+    """
+    import asyncio, sys
+    from tui.store import Store
+
+    async def main():
+        store = await Store.open(sys.argv[1], "taker")
+        lease = await store.lease(60)
+        taken = await store.acquire_lease("taker@here pid 1", 60)
+        print(lease.state if lease else "none", taken)
+        await store.close()
+
+    asyncio.run(main())
+    """
+)
+"""How another user's process sees the lease (``Store.lease``), and whether it may take it."""
+
+
+def test_a_collector_of_another_unix_user_holds_the_lease_until_it_is_killed(team: Team) -> None:
+    """The member cannot signal the writer's process (EPERM): that means it is alive, and its
+    lease stands. Killed with SIGKILL, it is gone for the member at once, not after the 60 s
+    heartbeat limit, and the member takes the lease."""
+    parent = _folder(team, team.writer, "lease", 0o755)
+    db = parent / "team" / "m.db"
+    assert team.run(team.writer, "init", "--shared", team.group, "--db", str(db)).returncode == 0
+    holder = team.spawn(team.writer, LEASE_HOLD, str(db))
+    try:
+        look = subprocess.run(
+            team.command(team.member, team.python, "-c", LEASE_LOOK, str(db)),
+            capture_output=True,
+            text=True,
+            env=team.env(team.member),
+            cwd=team.base,
+            timeout=60,
+        )
+        assert look.returncode == 0, look.stderr
+        assert look.stdout.split() == ["live", "False"]
+    finally:
+        holder.proc.kill()  # SIGKILL: the lease row stays, its heartbeat fresh
+        holder.proc.wait(timeout=30)
+        assert holder.proc.stdin is not None and holder.proc.stdout is not None
+        holder.proc.stdin.close()
+        holder.proc.stdout.close()
+    look = subprocess.run(
+        team.command(team.member, team.python, "-c", LEASE_LOOK, str(db)),
+        capture_output=True,
+        text=True,
+        env=team.env(team.member),
+        cwd=team.base,
+        timeout=60,
+    )
+    assert look.returncode == 0, look.stderr
+    assert look.stdout.split() == ["gone", "True"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT holder FROM lease").fetchall() == [("taker@here pid 1",)]
+
+
 # -- two apps, two users -----------------------------------------------------------------------
 
 

@@ -140,7 +140,7 @@ def lease_status(lease: Lease | None, mine: str, *, collects: bool) -> tuple[str
     name = one_line(lease.holder, 80)
     if lease.live:
         return "", "collecting" if lease.holder == mine else f"collector: {name}"
-    since = stamp(lease.heartbeat)[len("2026-01-01 ") :]
+    since = stamp(lease.heartbeat).split(" ")[1]  # the time of day, UTC: 09:41:05Z
     gone = "gone" if lease.state == "gone" else "silent"
     return f"no collector since {since}", f"collector {gone}: {name}"
 

@@ -15,7 +15,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from tui.cells import aligned, shorten
-from tui.core.format import age, ago, stamp
+from tui.core.format import age, ago, clock_time, stamp
 from tui.core.model import iso, utcnow
 from tui.core.text import first_line, one_line
 from tui.store import Lease
@@ -140,7 +140,7 @@ def lease_status(lease: Lease | None, mine: str, *, collects: bool) -> tuple[str
     name = one_line(lease.holder, 80)
     if lease.live:
         return "", "collecting" if lease.holder == mine else f"collector: {name}"
-    since = stamp(lease.heartbeat).split(" ")[1]  # the time of day, UTC: 09:41:05Z
+    since = clock_time(lease.heartbeat, utcnow())  # 09:41Z, with the date if not today's
     gone = "gone" if lease.state == "gone" else "silent"
     return f"no collector since {since}", f"collector {gone}: {name}"
 

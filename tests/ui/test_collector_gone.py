@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tests.ui.conftest import seed, settle, wait_until
 from tui.config import Config, SourceConfig
-from tui.core.format import stamp
+from tui.core.format import clock_time, stamp
+from tui.core.model import utcnow
 from tui.store import Store
 from tui.ui.app import TriageApp
 from tui.ui.screens.health import HealthScreen
@@ -144,11 +145,12 @@ async def test_an_app_without_sources_says_nobody_collects_once_the_collector_is
                 lease = await store.lease(60)
             assert lease is not None and lease.state == "gone" and lease.holder == ghost_name
             since = stamp(lease.heartbeat)  # the dead holder's last heartbeat
-            assert watcher.lease_warning == f"no collector since {since[11:]}"
+            at = clock_time(lease.heartbeat, utcnow())  # its time of day, as the line says it
+            assert watcher.lease_warning == f"no collector since {at}"
             assert watcher.lease_text == f"collector gone: {ghost_name}"
             line = status_text(watcher)
             # Said first (after any alerts), so that a narrow terminal never cuts it.
-            assert line.startswith(f" no collector since {since[11:]} (H) │")
+            assert line.startswith(f" no collector since {at} (H) │")
             assert f"collector: {ghost_name}" not in line
 
             await pilot.press("H")

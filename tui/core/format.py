@@ -208,7 +208,7 @@ def reach_text(reach: Mapping[str, Any]) -> str:
     return " · ".join(words)
 
 
-def _clock_time(moment: datetime, now: datetime) -> str:
+def clock_time(moment: datetime, now: datetime) -> str:
     """``14:05`` (UTC, like ``stamp``), with the date when it is not today's."""
     moment, now = moment.astimezone(UTC), now.astimezone(UTC)
     return moment.strftime("%H:%MZ" if moment.date() == now.date() else "%Y-%m-%d %H:%MZ")
@@ -222,10 +222,10 @@ def response_clock(
     if answered is not None:
         waited = max(0, int((answered - posted).total_seconds()))
         after = age(posted, answered) if waited >= NOW_SECONDS else f"{waited}s"
-        return f"answered {_clock_time(answered, now)} (after {after})"
+        return f"answered {clock_time(answered, now)} (after {after})"
     if due is None:
         return ""
     left = clock(due, False, now)
     if left.startswith("!"):
-        return f"due {_clock_time(due, now)}, {left[1:]} late"
-    return f"due {_clock_time(due, now)} (in {left})"
+        return f"due {clock_time(due, now)}, {left[1:]} late"
+    return f"due {clock_time(due, now)} (in {left})"

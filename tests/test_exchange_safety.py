@@ -282,4 +282,4 @@ def test_a_hostile_file_name_stays_on_its_line_in_messages(
     assert "\x1b" not in err and summary.startswith("imported 1 new mentions")
     code, _, err = run(capsys, "import", str(tmp_path / "no\nsuch\x1b[2J"), "--db", "x.db")
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith(f"triage: {tmp_path}/no such\u241b: no such file;")
+    assert err.startswith(f"triage: cannot read {tmp_path}/no such\u241b: no such file;")

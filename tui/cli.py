@@ -24,6 +24,7 @@ from tui.config import Config, ConfigError, default_db_path, load_config, parse_
 from tui.core.model import STATUSES, Filter, utcnow
 from tui.core.records import parse_time
 from tui.core.text import normalize_tag, one_line
+from tui.files import FileProblem
 from tui.store import Store, StoreError
 from tui.store.access import unix_user
 
@@ -352,14 +353,13 @@ def _refuse_real_mentions(path: Path, operator: str) -> None:
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from tui.exchange import import_file
+    from tui.files import read_input
     from tui.ingest import Ingestor, make_scorer
     from tui.progress import meter
 
     _writes(args, "import")
-    if str(args.file) != "-" and not args.file.is_file():
-        raise UsageError(
-            f"{one_line(str(args.file))}: no such file; give the path of a .jsonl or .csv file"
-        )
+    # Read before the database is opened: a file that cannot be read changes nothing.
+    data = None if str(args.file) == "-" else read_input(args.file)
 
     async def run(store: Store) -> int:
         ingestor = Ingestor(store, make_scorer(config), config.auto_snapshot)
@@ -368,6 +368,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
                 report = await import_file(
                     ingestor,
                     args.file,
+                    data=data,
                     fmt=args.format,
                     source=args.source,
                     on_total=progress.set_total,
@@ -421,9 +422,12 @@ def _tag(text: str | None) -> str | None:
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from tui.exchange import export
+    from tui.files import check_output_file, output_file
     from tui.progress import meter
 
     since = _since(args.since)
+    if args.output is not None:
+        check_output_file(args.output)  # before the database is read
     filt = Filter(tag=_tag(args.tag), status=args.status)
     # Not over data written to the same terminal.
     show = args.output is not None or not sys.stdout.isatty()
@@ -440,10 +444,8 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
             if args.output is None:
                 count = await export(store, sys.stdout, **options)
             else:
-                partial = args.output.with_name(args.output.name + ".partial")
-                with partial.open("w", encoding="utf-8", newline="") as out:
+                with output_file(args.output) as out:
                     count = await export(store, out, **options)
-                partial.replace(args.output)
         print(f"exported {count} mentions", file=sys.stderr)
         return EXIT_OK
 
@@ -454,7 +456,10 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
     from tui.evidence import EvidenceExists, write_evidence
+    from tui.files import check_output_dir, problem
     from tui.progress import meter
+
+    check_output_dir(args.output)  # before the database is read
 
     async def run(store: Store) -> int:
         try:
@@ -475,6 +480,15 @@ def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
             raise UsageError(
                 f"{one_line(str(exists.folder))} already exists; pass --force to replace it "
                 "or -o another directory"
+            ) from None
+        except OSError as error:  # (the folder is written aside first: nothing is left)
+            if isinstance(error, BrokenPipeError):
+                raise
+            raise problem(
+                Path(error.filename) if error.filename else args.output,
+                error,
+                writing=True,
+                kind="directory",
             ) from None
         print(folder)
         return EXIT_OK
@@ -692,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", None))
         return COMMANDS[args.command](args, config)
-    except (ConfigError, UsageError, StoreError) as error:
+    except (ConfigError, UsageError, StoreError, FileProblem) as error:
         # One line, whatever the error quotes (a config key, a path, an operator's name).
         print(f"triage: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE

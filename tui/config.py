@@ -22,6 +22,7 @@ from tui.alert_config import OnCall
 from tui.core.sla import Sla
 from tui.core.templates import DEFAULT_TEMPLATES, Template
 from tui.core.text import normalize_tag
+from tui.files import FileProblem, read_text
 
 APP_NAME = "mention-triage"
 
@@ -491,11 +492,9 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
             )
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(
-            f"{path}: cannot read config: {error}; fix the file's permissions or encoding"
-        ) from error
+        text = read_text(path, kind="config file")
+    except FileProblem as error:
+        raise ConfigError(str(error)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

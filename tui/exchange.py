@@ -41,6 +41,7 @@ from tui.core.records import (
     to_record,
 )
 from tui.core.text import decode, one_line
+from tui.files import read_input
 from tui.ingest import BATCH, Ingestor
 from tui.store import Store
 from tui.store.marks import Restored
@@ -146,18 +147,21 @@ async def import_file(
     ingestor: Ingestor,
     path: Path,
     *,
+    data: bytes | None = None,
     fmt: str | None = None,
     source: str = IMPORT_SOURCE,
     on_total: Callable[[int], None] | None = None,
     on_record: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import a JSONL or CSV file (by ``fmt``, else by extension).
+    """Import a JSONL or CSV file (by ``fmt``, else by extension); ``data``, when given, is
+    the file's content already read.
 
     ``on_total`` gets the number of mentions read, ``on_record`` is called once per mention
     stored (new or already present), batch by batch.
     """
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
-    data = path.read_bytes() if str(path) != "-" else _stdin_bytes()
+    if data is None:
+        data = read_input(path) if str(path) != "-" else _stdin_bytes()
     report = ImportReport()
     records = _csv_records if fmt == "csv" else _jsonl_records
     name = one_line(str(path))  # quoted in messages printed to a terminal

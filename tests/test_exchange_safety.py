@@ -76,7 +76,7 @@ def test_csv_export_cannot_run_formulas(
     code, _, err = run(capsys, "export", "--db", str(hostile_db), "--format", "csv", "-o", str(out))
     assert code == 0 and "exported 5 mentions" in err
     data = out.read_bytes()
-    assert b"\x00" not in data  # NUL bytes are replaced (U+FFFD), never written
+    assert b"\x00" not in data  # NUL bytes are replaced (by \u2400), never written
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
     assert len(rows) == 5
     for row in rows:
@@ -91,10 +91,11 @@ def test_csv_export_cannot_run_formulas(
     assert first["url"] == "'" + HOSTILE[0]["url"]
     assert first["text"] == "'-2+3"
     assert first["source"] == "'" + HOSTILE[0]["source"]
-    assert by_id["2"]["author"] == "'\t=1+1" and by_id["2"]["text"] == "'\r=1+1"
+    assert by_id["2"]["author"] == "'\t=1+1"
+    assert by_id["2"]["text"] == "'\n=1+1"  # a lone CR (which overwrites a line) is a break
     assert by_id["2"]["url"] == "'  =1+1"  # also after leading whitespace
     assert by_id["3"]["author"] == "'  @SUM(A1)"
-    assert by_id["3"]["text"] == "nul \ufffd inside\ufffd"
+    assert by_id["3"]["text"] == "nul \u2400 inside\u2400"
     assert by_id["4"]["tags"] == "'=cmd|' /c calc'!a0;billing"  # tags are normalized too
     assert by_id["4"]["text"] == HOSTILE[3]["text"]  # separators and quotes stay in one cell
     assert by_id["5"]["author"] == "'\uff1dfull width"
@@ -111,8 +112,9 @@ def test_the_csv_export_imported_back_changes_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, hostile_db: Path
 ) -> None:
     """The quote that keeps a spreadsheet from running a cell comes off again: no new
-    mention, no edit (no earlier version), no new tag; only the NUL, which CSV cannot hold,
-    reads as a change. A text that itself starts with a quote keeps it."""
+    mention, no edit (no earlier version), no new tag. A text the export neutralized (the NUL,
+    which CSV cannot hold, the lone CR) is what its stored text exports as, so it is no edit
+    either. A text that itself starts with a quote keeps it."""
     with sqlite3.connect(hostile_db) as conn:
         conn.execute("UPDATE mentions SET text = ? WHERE external_id = '5'", ("'quoted already",))
 
@@ -130,14 +132,11 @@ def test_the_csv_export_imported_back_changes_nothing(
     assert "''quoted already" in out.read_text(encoding="utf-8")
     code, _, err = run(capsys, "import", str(out), "--db", str(hostile_db))
     assert code == 0, err
-    assert "imported 0 new mentions (5 already present: 1 updated with new text" in err
-    after = state()
-    assert len(after) == 5
-    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
-    assert [(b[1], a[4]) for b, a in changed] == [("3", "nul \ufffd inside\ufffd")]
+    assert "imported 0 new mentions (5 already present: 0 updated with new text" in err
+    assert state() == before
     with sqlite3.connect(hostile_db) as conn:
         (versions,) = conn.execute("SELECT count(*) FROM versions").fetchone()
-    assert versions == 1  # the NUL one only
+    assert versions == 0
 
 
 def test_a_quote_an_export_did_not_add_stays() -> None:
@@ -283,3 +282,69 @@ def test_a_hostile_file_name_stays_on_its_line_in_messages(
     code, _, err = run(capsys, "import", str(tmp_path / "no\nsuch\x1b[2J"), "--db", "x.db")
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"triage: cannot read {tmp_path}/no such\u241b: no such file;")
+
+
+TERMINAL_HOSTILE = (
+    "title\x1b]0;pwned\x07 clear\x1b[2J bell\x07 c1\x9b31m "
+    "bidi \u202eevil\u202c zero\u200bwidth tag\U000e0041 end\r\n"
+    "second line\n\tindented"
+)
+
+
+def test_csv_export_is_safe_on_a_terminal_and_imports_back_unchanged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Escape sequences, controls, bidi overrides and invisible characters never reach a
+    terminal raw from a CSV export (as JSON Lines escapes them): in text cells they show as
+    ␛ and control pictures or are removed, line breaks and tabs stay; the JSON cells (notes,
+    history ...) escape them, so those stay exact. Imported into the database it came from,
+    the export changes nothing; imported into another, the text is the neutralized one."""
+    source = tmp_path / "in.jsonl"
+    record = {"external_id": "t1", "author": "eve\x1b[31m\u202e", "text": TERMINAL_HOSTILE}
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    db = tmp_path / "m.db"
+    assert run(capsys, "import", str(source), "--db", str(db))[0] == 0
+    import asyncio
+
+    from tui.core.model import Filter
+    from tui.store import Store
+
+    note = "note \x1b]8;;http://evil.example\x07link\u202e"
+
+    async def annotate() -> None:
+        store = await Store.open(db, "tester")
+        (mid,) = await store.mention_ids(Filter())
+        await store.add_note(mid, note)
+        await store.close()
+
+    asyncio.run(annotate())
+    code, out, _ = run(capsys, "export", "--db", str(db), "--format", "csv")
+    assert code == 0
+    for char in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u200b", "\U000e0041"):
+        assert char not in out, repr(char)
+    (row,) = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert row["text"] == (
+        "title\u241b clear\u241b bell\u2407 c1\u241b bidi evil zerowidth tag end\r\n"
+        "second line\n\tindented"
+    )
+    assert row["author"] == "eve\u241b"
+    (stored_note,) = json.loads(row["notes"])
+    assert stored_note["text"] == note  # exact: JSON escapes the characters instead
+    assert "\\u001b]8;;" in row["notes"] and "\\u202e" in row["notes"]
+
+    exported = tmp_path / "out.csv"
+    exported.write_text(out, encoding="utf-8", newline="")
+    with sqlite3.connect(db) as conn:
+        before = conn.execute("SELECT text, author FROM mentions").fetchall()
+    code, _, err = run(capsys, "import", str(exported), "--db", str(db))
+    assert code == 0 and "0 updated with new text, 1 unchanged" in err, err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT text, author FROM mentions").fetchall() == before
+        assert conn.execute("SELECT count(*) FROM versions").fetchone() == (0,)
+
+    other = tmp_path / "other.db"
+    assert run(capsys, "import", str(exported), "--db", str(other))[0] == 0
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT text FROM mentions").fetchone() == (row["text"],)
+        (notes,) = conn.execute("SELECT count(*) FROM notes WHERE text = ?", (note,)).fetchone()
+    assert notes == 1

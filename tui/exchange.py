@@ -14,8 +14,10 @@ number of mentions is known and ``on_record()`` after each one is written or sto
 Each exported mention carries its response clock (``sla``: due, answered, breached), which
 import ignores: the importing store starts the clock again. JSON Lines is exact (the stored
 text, byte for byte); CSV cells are made safe for spreadsheets
-(``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving data; a CSV in
-the export's own shape imported back gets its cells back as they were (NUL aside).
+and terminals (``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving
+data; a CSV in the export's own shape imported back gets its cells back as they were, and a
+text the export neutralized (``tui.core.text.for_csv``) its stored text when that is what the
+stored text exports as; in another database the neutralized text stays.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +36,7 @@ from tui.core.records import (
     CSV_FIELDS,
     CSV_QUOTING,
     Marks,
+    csv_cell,
     from_csv_cell,
     from_record,
     marks_from_record,
@@ -143,6 +146,31 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
         yield start, row, raw
 
 
+def _exported_csv(data: bytes) -> bool:
+    """Whether the CSV's header is this program's export's."""
+    header = next(csv.reader(io.StringIO(decode(data.split(b"\n", 1)[0]).lstrip("\ufeff"))), [])
+    return set(CSV_FIELDS) <= set(header)
+
+
+async def _as_stored(store: Store, batch: list[IncomingMention]) -> list[IncomingMention]:
+    """An exported CSV read back: a text the export neutralized (``csv_cell``: escapes,
+    controls and invisible characters made visible or removed) is the stored text when that
+    is what the stored text exports as, so importing the export into its own database is no
+    edit."""
+    stored = await store.stored_texts([(m.source, m.external_id) for m in batch])
+    kept = []
+    for mention in batch:
+        text = stored.get((mention.source, mention.external_id))
+        if (
+            text is not None
+            and text != mention.text
+            and from_csv_cell(csv_cell(text)) == (mention.text)
+        ):
+            mention = replace(mention, text=text)
+        kept.append(mention)
+    return kept
+
+
 async def import_file(
     ingestor: Ingestor,
     path: Path,
@@ -190,8 +218,11 @@ async def import_file(
     report.read = len(mentions)
     if on_total:
         on_total(len(mentions))
+    exported = fmt == "csv" and _exported_csv(data)
     for start in range(0, len(mentions), BATCH):
         batch = mentions[start : start + BATCH]
+        if exported:
+            batch = await _as_stored(ingestor.store, batch)
         result = await ingestor.ingest_counted(batch)
         report.added += len(result.added)
         report.updated += len(result.updated)

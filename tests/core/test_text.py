@@ -218,3 +218,14 @@ def test_normalize_tag_rejects_overlong() -> None:
     assert normalize_tag("a" * MAX_TAG) == "a" * MAX_TAG
     with pytest.raises(ValueError, match=f"longer than {MAX_TAG}"):
         normalize_tag("a" * (MAX_TAG + 1))
+
+
+def test_json_escaped_is_the_same_value_with_nothing_a_terminal_runs() -> None:
+    import json
+
+    from tui.core.text import for_csv, json_escaped
+
+    value = {"t": "a\x1b[2J\x00\x7f\x9b\u202e\u200b\U000e0041\ud800 \u2028end\n"}
+    data = json_escaped(json.dumps(value, ensure_ascii=False))
+    assert json.loads(data) == value
+    assert for_csv(data) == data and data.replace("\u2028", "").isprintable()

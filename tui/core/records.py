@@ -9,9 +9,12 @@ formula when it starts with ``=``, ``+``, ``-`` or ``@`` (also after leading whi
 a tab or carriage return: ``to_csv_row`` passes every text cell through ``csv_cell``, which
 prefixes such a cell with a single quote (as OWASP recommends for CSV injection; and a cell
 starting with a quote gets another, so that ``from_csv_cell`` can take exactly one off when
-the export is imported back) and replaces NUL with U+FFFD. The writer quotes every cell
-(``CSV_QUOTING``), so a field separator or quote inside a cell (``,`` ``;`` ``"``) can never
-start a new cell in any spreadsheet's dialect.
+the export is imported back). It also makes every cell safe to print to a terminal
+(``tui.core.text.for_csv``: escape sequences and controls, NUL among them, shown as marks and
+format characters removed; line breaks and tabs kept), and the JSON of the list columns writes
+those characters as ``\\u`` escapes (``json_escaped``), so it stays exact. The writer quotes
+every cell (``CSV_QUOTING``), so a field separator or quote inside a cell (``,`` ``;`` ``"``)
+can never start a new cell in any spreadsheet's dialect.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from tui.core.model import (
     Status,
     iso,
 )
-from tui.core.text import normalize_tag
+from tui.core.text import for_csv, json_escaped, normalize_tag
 
 CSV_FIELDS = (
     "id",
@@ -82,8 +85,7 @@ def csv_cell(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
+    value = for_csv(value)
     if value[:1] in ("\t", "\r", "'") or value.lstrip()[:1] in _FORMULA_START:
         return "'" + value  # (a value starting with ' gets one too: ``from_csv_cell`` undoes it)
     return value
@@ -91,8 +93,8 @@ def csv_cell(value: Any) -> Any:
 
 def from_csv_cell(value: str) -> str:
     """A cell of this program's CSV export as it was before ``csv_cell``: the leading quote
-    taken off only where ``csv_cell`` would have added it (NUL, which CSV cannot hold, stays
-    U+FFFD). A cell that is its own value (``'Tis`` in an export made before quotes were
+    taken off only where ``csv_cell`` would have added it (a character ``for_csv`` changed stays
+    changed). A cell that is its own value (``'Tis`` in an export made before quotes were
     doubled, or in a sheet written by hand) is left as it is."""
     if value[:1] == "'" and csv_cell(value[1:]) == value:
         return value[1:]
@@ -172,6 +174,11 @@ def snapshot_page(snapshot: Snapshot) -> dict[str, Any] | None:
     }
 
 
+def _json(value: Any) -> str:
+    """A list or object as the JSON text of a CSV cell: exact, and safe on a terminal."""
+    return json_escaped(json.dumps(value, ensure_ascii=False))
+
+
 def to_csv_row(record: dict[str, Any]) -> dict[str, Any]:
     """Flatten an export record for CSV; lists and objects become JSON text, and every cell
     is made safe to open in a spreadsheet (``csv_cell``)."""
@@ -183,16 +190,16 @@ def to_csv_row(record: dict[str, Any]) -> dict[str, Any]:
         sentiment_label=sentiment["label"],
         sentiment_model=sentiment.get("model"),
         sentiment_operator_label=sentiment["operator_label"],
-        sentiment_reasons=json.dumps(sentiment["reasons"], ensure_ascii=False),
+        sentiment_reasons=_json(sentiment["reasons"]),
         tags=";".join(record["tags"]),
         follow_up_due_at=follow.get("due_at"),
         follow_up_note=follow.get("note"),
         follow_up_done=follow.get("done"),
-        snapshots=json.dumps(record["snapshots"], ensure_ascii=False),
-        drafts=json.dumps(record["drafts"], ensure_ascii=False),
-        history=json.dumps(record.get("history", []), ensure_ascii=False),
-        versions=json.dumps(record["versions"], ensure_ascii=False),
-        notes=json.dumps(record.get("notes", []), ensure_ascii=False),
+        snapshots=_json(record["snapshots"]),
+        drafts=_json(record["drafts"]),
+        history=_json(record.get("history", [])),
+        versions=_json(record["versions"]),
+        notes=_json(record.get("notes", [])),
     )
     return {key: csv_cell(value) for key, value in row.items()}
 

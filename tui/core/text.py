@@ -41,8 +41,10 @@ __all__ = [
     "clip",
     "decode",
     "first_line",
+    "for_csv",
     "for_display",
     "html_to_text",
+    "json_escaped",
     "normalize_tag",
     "one_line",
     "truncate",
@@ -132,6 +134,48 @@ def for_display(text: str) -> str:
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
     return _neutralize(text, _tables()[0])
+
+
+@cache
+def _csv_table() -> dict[int, str]:
+    """``for_display``'s table without the whitespace a CSV cell keeps as it is."""
+    table = dict(_tables()[0])
+    for char in "\n\r\t\u2028\u2029":
+        del table[ord(char)]
+    return table
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def for_csv(text: str) -> str:
+    """A CSV cell's text safe to print to a terminal (``triage export --format csv`` with no
+    ``-o``, or ``cat`` of the file): neutralized like ``for_display``, but LF, CRLF, tabs and
+    U+2028/U+2029 stay as they are (the cell is quoted, a spreadsheet shows them). A lone CR,
+    which would draw the rest of the line over its start, and VT, FF and NEL become LF."""
+    if text.isprintable():
+        return text
+    text = _neutralize(text, _csv_table())
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
+@cache
+def _json_escapes() -> dict[int, str]:
+    escapes: dict[int, str] = {}
+    for code in _csv_table():
+        if code > 0xFFFF:  # a surrogate pair, as JSON writes a character beyond the BMP
+            high, low = divmod(code - 0x10000, 0x400)
+            escapes[code] = f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+        else:
+            escapes[code] = f"\\u{code:04x}"
+    return escapes
+
+
+def json_escaped(data: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with every character ``for_csv``
+    would change written as a ``\\u`` escape instead: the same JSON value, exactly, that is
+    safe to print to a terminal."""
+    return data if data.isprintable() else data.translate(_json_escapes())
 
 
 def one_line(text: str, limit: int | None = None) -> str:

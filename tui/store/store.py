@@ -529,6 +529,20 @@ class Store(
         )
         return [r[0] for r in rows]
 
+    async def stored_texts(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The stored text of each of ``keys`` (source, external id) that is stored. One
+        query for the whole batch."""
+        if not keys:
+            return {}
+        values = ",".join("(?, ?)" for _ in keys)
+        rows = await self._all(
+            f"WITH batch(source, external_id) AS (VALUES {values})"
+            " SELECT m.source, m.external_id, m.text FROM batch b JOIN mentions m"
+            " ON m.source = b.source AND m.external_id = b.external_id",
+            [value for key in keys for value in key],
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
     async def replace_texts(
         self, mentions: Sequence[IncomingMention], scores: Sequence[Score]
     ) -> list[int]:

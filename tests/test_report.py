@@ -344,3 +344,25 @@ async def test_export_sla_in_jsonl_and_csv_and_import_ignores_it(
         assert (report.added, report.problems) == (4, [])
     finally:
         await other.close()
+
+
+def test_cli_report_shows_a_text_past_its_nul_characters(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """SQLite's substr() stops at a NUL: the report reads such a text whole, shows the NUL as
+    ␀ like other control characters, and still cuts a long text to its snippet."""
+    source = tmp_path / "in.jsonl"
+    posted = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    text = "terrible awful service\x00after the NUL\x00\x1b[2J refund now " + "x" * 500
+    source.write_text(
+        json.dumps({"external_id": "1", "text": text, "created_at": posted}) + "\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "m.db"
+    assert run(capsys, "import", str(source), "--db", str(db))[0] == 0
+    code, out, err = run(capsys, "report", "--db", str(db))
+    assert code == 0, err
+    (line,) = [line for line in out.splitlines() if line.startswith("- #1 ")]
+    assert "`terrible awful service␀after the NUL␀␛ refund now xxx" in line
+    assert "\x00" not in out and "\x1b" not in out
+    assert line.endswith("x…`") and line.count("x") < 250

@@ -48,6 +48,7 @@ from tui.files import read_input
 from tui.ingest import BATCH, Ingestor
 from tui.store import Store
 from tui.store.marks import Restored
+from tui.store.store import MENTIONS_BATCH
 
 IMPORT_SOURCE = "import"
 
@@ -287,24 +288,23 @@ async def export(
             quoting=CSV_QUOTING,
         )
         writer.writeheader()
-    for mention_id in ids:
-        mention = await store.mention(mention_id)
-        if mention is None:
-            continue
-        record = to_record(mention)
-        record["sla"] = sla_record(mention, now)
-        if writer is not None:
-            sla = record["sla"]
-            writer.writerow(
-                to_csv_row(record)
-                | {
-                    "sla_due_at": sla["due_at"],
-                    "sla_answered_at": sla["answered_at"],
-                    "sla_breached": sla["breached"],
-                }
-            )
-        else:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if on_record:
-            on_record()
+    for start in range(0, len(ids), MENTIONS_BATCH):
+        # A batch at a time: a few queries for all its mentions, not a dozen for each.
+        for mention in await store.mentions(ids[start : start + MENTIONS_BATCH]):
+            record = to_record(mention)
+            record["sla"] = sla_record(mention, now)
+            if writer is not None:
+                sla = record["sla"]
+                writer.writerow(
+                    to_csv_row(record)
+                    | {
+                        "sla_due_at": sla["due_at"],
+                        "sla_answered_at": sla["answered_at"],
+                        "sla_breached": sla["breached"],
+                    }
+                )
+            else:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if on_record:
+                on_record()
     return len(ids)

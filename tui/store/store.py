@@ -32,6 +32,7 @@ from tui.core.model import (
     IncomingMention,
     Label,
     Mention,
+    Note,
     Reason,
     Row,
     Score,
@@ -51,7 +52,7 @@ from tui.store.base import head
 from tui.store.claims import ClaimQueries
 from tui.store.clock import ClockQueries
 from tui.store.marks import MarkQueries
-from tui.store.models import ModelQueries
+from tui.store.models import LEXICON, ModelQueries
 from tui.store.notes import NoteQueries
 from tui.store.presence import PresenceQueries
 from tui.store.reports import ReportQueries
@@ -70,6 +71,9 @@ from tui.store.search import (
 from tui.store.undo import UndoQueries
 
 T = TypeVar("T")
+
+MENTIONS_BATCH = 500
+"""Mentions ``Store.mentions`` reads per round of queries (bound parameters stay few)."""
 
 ROW_TEXT_CHARS = 400
 """Characters of text read per list row: enough for the first line, cheap for a page."""
@@ -871,75 +875,135 @@ class Store(
     # -- one mention -------------------------------------------------------------------------
 
     async def mention(self, mention_id: int, *, full: bool = True) -> Mention | None:
-        row = await self._one(
-            f"SELECT {_MENTION_COLUMNS} FROM mentions WHERE id = ?", (mention_id,)
+        found = await self._mentions([mention_id], full=full)
+        return found[0] if found else None
+
+    async def mentions(self, ids: Sequence[int]) -> list[Mention]:
+        """The full mentions of ``ids`` still stored, in that order, as ``mention`` gives each:
+        read ``MENTIONS_BATCH`` at a time, with one query per table for the batch (an export
+        of 10,000 mentions makes about 300 queries, not one or more per table per mention)."""
+        kept: list[Mention] = []
+        for start in range(0, len(ids), MENTIONS_BATCH):
+            kept.extend(await self._mentions(ids[start : start + MENTIONS_BATCH], full=True))
+        return kept
+
+    async def _mentions(self, ids: Sequence[int], *, full: bool) -> list[Mention]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        params = list(ids)
+
+        async def by_mention(sql: str) -> dict[int, list[Any]]:
+            """Rows of ``sql`` (mention id first, ``{marks}`` for the ids) by mention, in the
+            query's order."""
+            grouped: dict[int, list[Any]] = {}
+            for r in await self._all(sql.format(marks=marks), params):
+                grouped.setdefault(r[0], []).append(r[1:])
+            return grouped
+
+        def first(grouped: dict[int, list[Any]], mention_id: int) -> Any:
+            rows = grouped.get(mention_id)
+            return rows[0] if rows else None
+
+        rows = await self._all(
+            f"SELECT {_MENTION_COLUMNS} FROM mentions WHERE id IN ({marks})", params
         )
-        if row is None:
-            return None
-        follow = await self._one(
-            "SELECT due_at, note, done FROM follow_ups WHERE mention_id = ?", (mention_id,)
+        if not rows:
+            return []
+        follows = await by_mention(
+            "SELECT mention_id, due_at, note, done FROM follow_ups WHERE mention_id IN ({marks})"
         )
-        mention = Mention(
-            id=row[0],
-            source=row[1],
-            external_id=row[2],
-            url=row[3],
-            author=row[4],
-            text=row[5],
-            created_at=from_ms(row[6]),
-            collected_at=from_ms(row[7]),
-            language=row[8],
-            score=Score(
-                row[9],
-                row[10],
-                tuple(Reason(t, w) for t, w in json.loads(row[11])),
-                await self.scored_by(row[0]),
-            ),
-            operator_label=row[12],
-            status=row[13],
-            tags=_split_tags(row[14]),
-            follow_up=FollowUp(from_ms(follow[0]), follow[1], bool(follow[2])) if follow else None,
-            deleted_at=from_ms(row[15]) if row[15] is not None else None,
-            raw=bytes(row[16]),
-            link=await self._link(mention_id),
-            reach=await self.reach(mention_id),
+        models = await by_mention(
+            "SELECT mention_id, model FROM mention_models WHERE mention_id IN ({marks})"
         )
-        due, answered = await self.clock(mention_id)
-        mention = replace(mention, due_at=due, answered_at=answered)
-        if not full:
-            return mention
-        snapshots = await self._snapshots(mention_id)
-        drafts = tuple(
-            Draft(mention_id, r[0], from_ms(r[1]), r[2])
-            for r in await self._all(
-                "SELECT text, updated_at, by FROM drafts WHERE mention_id = ? ORDER BY updated_at",
-                (mention_id,),
+        links = await by_mention(
+            "SELECT mention_id, link FROM mention_links WHERE mention_id IN ({marks})"
+        )
+        reaches = await by_mention(
+            "SELECT mention_id, detail FROM mention_reach WHERE mention_id IN ({marks})"
+        )
+        clocks = await by_mention(
+            "SELECT mention_id, due_at, answered_at FROM mention_sla WHERE mention_id IN ({marks})"
+        )
+        if full:
+            snapshots = await self._snapshots_of(ids)
+            drafts = await by_mention(
+                "SELECT mention_id, text, updated_at, by FROM drafts"
+                " WHERE mention_id IN ({marks}) ORDER BY updated_at"
             )
-        )
-        events = tuple(
-            Event(r[0], mention_id, from_ms(r[1]), r[2], r[3], r[4], r[5])
-            for r in await self._all(
-                "SELECT id, at, by, action, detail, unix_user FROM events WHERE mention_id = ?"
-                " ORDER BY id",
-                (mention_id,),
+            events = await by_mention(
+                "SELECT mention_id, id, at, by, action, detail, unix_user FROM events"
+                " WHERE mention_id IN ({marks}) ORDER BY id"
             )
-        )
-        versions = tuple(
-            Version(r[0], from_ms(r[1]))
-            for r in await self._all(
-                "SELECT text, replaced_at FROM versions WHERE mention_id = ? ORDER BY id",
-                (mention_id,),
+            versions = await by_mention(
+                "SELECT mention_id, text, replaced_at FROM versions"
+                " WHERE mention_id IN ({marks}) ORDER BY id"
             )
-        )
-        return replace(
-            mention,
-            snapshots=snapshots,
-            drafts=drafts,
-            events=events,
-            versions=versions,
-            assigned_to=await self.assignee(mention_id),
-            notes=await self.notes(mention_id),
-        )
+            claims = await by_mention(
+                "SELECT mention_id, assigned_to FROM mention_claims WHERE mention_id IN ({marks})"
+            )
+            notes = await by_mention(
+                "SELECT mention_id, text, at, by FROM notes"
+                " WHERE mention_id IN ({marks}) ORDER BY id"
+            )
+        found: dict[int, Mention] = {}
+        for row in rows:
+            mention_id = row[0]
+            follow = first(follows, mention_id)
+            model = first(models, mention_id)
+            link = first(links, mention_id)
+            reach = first(reaches, mention_id)
+            clock = first(clocks, mention_id)
+            mention = Mention(
+                id=mention_id,
+                source=row[1],
+                external_id=row[2],
+                url=row[3],
+                author=row[4],
+                text=row[5],
+                created_at=from_ms(row[6]),
+                collected_at=from_ms(row[7]),
+                language=row[8],
+                score=Score(
+                    row[9],
+                    row[10],
+                    tuple(Reason(t, w) for t, w in json.loads(row[11])),
+                    str(model[0]) if model else LEXICON,
+                ),
+                operator_label=row[12],
+                status=row[13],
+                tags=_split_tags(row[14]),
+                follow_up=FollowUp(from_ms(follow[0]), follow[1], bool(follow[2]))
+                if follow
+                else None,
+                deleted_at=from_ms(row[15]) if row[15] is not None else None,
+                raw=bytes(row[16]),
+                link=str(link[0]) if link else None,
+                reach=dict(json.loads(reach[0])) if reach else {},
+                due_at=from_ms(clock[0]) if clock else None,
+                answered_at=from_ms(clock[1]) if clock and clock[1] is not None else None,
+            )
+            if full:
+                claim = first(claims, mention_id)
+                mention = replace(
+                    mention,
+                    snapshots=snapshots.get(mention_id, ()),
+                    drafts=tuple(
+                        Draft(mention_id, r[0], from_ms(r[1]), r[2])
+                        for r in drafts.get(mention_id, ())
+                    ),
+                    events=tuple(
+                        Event(r[0], mention_id, from_ms(r[1]), r[2], r[3], r[4], r[5])
+                        for r in events.get(mention_id, ())
+                    ),
+                    versions=tuple(
+                        Version(r[0], from_ms(r[1])) for r in versions.get(mention_id, ())
+                    ),
+                    assigned_to=claim[0] if claim else None,
+                    notes=tuple(Note(r[0], from_ms(r[1]), r[2]) for r in notes.get(mention_id, ())),
+                )
+            found[mention_id] = mention
+        return [found[i] for i in ids if i in found]
 
     async def _link(self, mention_id: int) -> str | None:
         row = await self._one("SELECT link FROM mention_links WHERE mention_id = ?", (mention_id,))
@@ -1142,24 +1206,28 @@ class Store(
 
         return await self._transaction(body)
 
-    async def _snapshots(self, mention_id: int) -> tuple[Snapshot, ...]:
+    async def _snapshots_of(self, ids: Sequence[int]) -> dict[int, tuple[Snapshot, ...]]:
+        """The snapshots of each of ``ids`` that has any, oldest first."""
+        marks = ",".join("?" * len(ids))
         rows = await self._all(
             "SELECT s.id, s.taken_at, s.by, s.text, s.sha256, s.url, p.status, p.error,"
-            " p.sha256, p.size, p.fetched_at, f.state, f.attempts, f.next_try, f.last_error"
+            " p.sha256, p.size, p.fetched_at, f.state, f.attempts, f.next_try, f.last_error,"
+            " s.mention_id"
             " FROM snapshots s"
             " LEFT JOIN snapshot_pages p ON p.snapshot_id = s.id"
             " LEFT JOIN snapshot_fetches f ON f.snapshot_id = s.id"
-            " WHERE s.mention_id = ? ORDER BY s.id",
-            (mention_id,),
+            f" WHERE s.mention_id IN ({marks}) ORDER BY s.id",
+            list(ids),
         )
-        snapshots = []
+        snapshots: dict[int, list[Snapshot]] = {}
         for r in rows:
+            mention_id = r[15]
             done = r[10] is not None
             if done:
                 state = r[11] if r[11] in ("fetched", "failed") else _page_state(r[6])
             else:
                 state = (r[11] or "pending") if r[5] else None
-            snapshots.append(
+            snapshots.setdefault(mention_id, []).append(
                 Snapshot(
                     id=r[0],
                     mention_id=mention_id,
@@ -1178,7 +1246,7 @@ class Store(
                     next_fetch=from_ms(r[13]) if state == "pending" and r[13] is not None else None,
                 )
             )
-        return tuple(snapshots)
+        return {mention_id: tuple(found) for mention_id, found in snapshots.items()}
 
     async def add_snapshot_page(
         self, snapshot_id: int, *, status: int | None, error: str | None, page: bytes | None

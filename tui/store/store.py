@@ -881,7 +881,7 @@ class Store(
     async def mentions(self, ids: Sequence[int]) -> list[Mention]:
         """The full mentions of ``ids`` still stored, in that order, as ``mention`` gives each:
         read ``MENTIONS_BATCH`` at a time, with one query per table for the batch (an export
-        of 10,000 mentions makes about 300 queries, not one or more per table per mention)."""
+        of 10,000 mentions makes about 240 queries, not one or more per table per mention)."""
         kept: list[Mention] = []
         for start in range(0, len(ids), MENTIONS_BATCH):
             kept.extend(await self._mentions(ids[start : start + MENTIONS_BATCH], full=True))

@@ -366,3 +366,58 @@ def test_cli_report_shows_a_text_past_its_nul_characters(
     assert "`terrible awful service␀after the NUL␀␛ refund now xxx" in line
     assert "\x00" not in out and "\x1b" not in out
     assert line.endswith("x…`") and line.count("x") < 250
+
+
+def test_imported_history_is_never_overdue_and_keeps_no_clock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Old labelled history, imported: posts already past their response time when imported
+    (open or restored as done) get no response clock, so the overdue count, the urgent view
+    and the report's response times stay the team's; a post still within its time keeps its
+    clock and can still go overdue."""
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=400)).isoformat()
+    lines = [
+        {"external_id": "old-open", "text": "terrible awful service", "created_at": old},
+        {
+            "external_id": "old-done",
+            "text": "awful, refund me",
+            "created_at": old,
+            "status": "done",
+            "sentiment": {"operator_label": "negative"},
+        },
+        {
+            "external_id": "fresh",
+            "text": "terrible awful service again",
+            "created_at": (now - timedelta(minutes=5)).isoformat(),
+        },
+    ]
+    source = tmp_path / "history.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    db = tmp_path / "m.db"
+    code, _, err = run(capsys, "import", str(source), "--db", str(db))
+    assert code == 0, err
+    assert "imported 3 new mentions" in err
+    assert "2 already past their response time, kept as history without a response clock" in err
+
+    code, out, _ = run(capsys, "report", "--db", str(db), "--since", "800d", "--format", "json")
+    assert code == 0
+    sla = json.loads(out)["sla"]
+    assert (sla["overdue"], sla["breached"], sla["answered"]) == (0, 0, 0)
+
+    code, out, _ = run(capsys, "export", "--db", str(db))
+    records = {r["external_id"]: r for r in map(json.loads, out.splitlines())}
+    assert records["old-open"]["sla"] == {"due_at": None, "answered_at": None, "breached": False}
+    assert records["old-done"]["sla"]["due_at"] is None and records["old-done"]["status"] == "done"
+    assert records["fresh"]["sla"]["due_at"] is not None
+
+    async def urgent_and_overdue_later() -> tuple[list[int], int]:
+        async with await Store.open(db, "tester") as store:
+            from tui.core.model import Filter
+
+            rows = await store.page_after(Filter(urgent=True), None, 10)
+            return [row.id for row in rows], await store.overdue(now + timedelta(hours=2))
+
+    urgent, overdue_later = asyncio.run(urgent_and_overdue_later())
+    assert urgent == [records["fresh"]["id"]]
+    assert overdue_later == 1  # the fresh one's clock still runs

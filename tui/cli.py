@@ -385,7 +385,13 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
             f"work on them); restored {report.restored.labels} labels, "
             f"{report.restored.tags} tags, {report.restored.statuses} statuses, "
             f"{report.restored.follow_ups} follow-ups, {report.restored.notes} notes, "
-            f"{report.restored.assignments} assignments",
+            f"{report.restored.assignments} assignments"
+            + (
+                f"; {report.history} already past their response time, kept as history "
+                "without a response clock"
+                if report.history
+                else ""
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILURE if report.problems else EXIT_OK

@@ -12,7 +12,9 @@ scored) as a new version, the earlier one kept.
 Both directions report progress through two optional callbacks: ``on_total(n)`` once the
 number of mentions is known and ``on_record()`` after each one is written or stored.
 Each exported mention carries its response clock (``sla``: due, answered, breached), which
-import ignores: the importing store starts the clock again. JSON Lines is exact (the stored
+import ignores: the importing store starts the clock again, from the post's time, for a new
+mention whose response would still be due; one already past its response time when imported
+(old history) gets no clock, so it is never overdue. JSON Lines is exact (the stored
 text, byte for byte); CSV cells are made safe for spreadsheets
 and terminals (``tui.core.records.csv_cell``), so CSV is for reading, JSON Lines for moving
 data; a CSV in the export's own shape imported back gets its cells back as they were, and a
@@ -68,6 +70,9 @@ class ImportReport:
     restored: Restored = field(default_factory=Restored)
     """Operator labels, tags and statuses the file carried that were restored (each an event
     by the importing user)."""
+    history: int = 0
+    """New mentions already past their response time when imported: kept without a response
+    clock (``Store.stop_clocks_due_before``)."""
 
     def skip(self, problem: str) -> None:
         self.skipped += 1
@@ -231,6 +236,9 @@ async def import_file(
         restoring = [(*key, marks[key]) for key in keys if key in marks]
         if restoring:
             report.restored += await ingestor.store.restore_marks(restoring)
+        # Old posts are history: their clock would count as overdue (or, restored as done,
+        # as answered now) from the moment they were imported.
+        report.history += await ingestor.store.stop_clocks_due_before(result.added, now)
         if on_record:
             for _ in batch:
                 on_record()

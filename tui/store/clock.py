@@ -41,6 +41,24 @@ class ClockQueries(StoreBase):
 
         await self._transaction(body)
 
+    async def stop_clocks_due_before(self, ids: Sequence[int], moment: datetime) -> int:
+        """Take the response clock off each of ``ids`` that was due before ``moment`` (answered
+        or not): history imported after the fact, not a wait the team can still meet, so it is
+        never overdue, never first in the urgent view and no response time in a report.
+        Returns how many."""
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+
+        async def body(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                f"DELETE FROM mention_sla WHERE mention_id IN ({marks}) AND due_at < ?",
+                [*ids, to_ms(moment)],
+            )
+            return int(cursor.rowcount)
+
+        return await self._transaction(body)
+
     async def clock(self, mention_id: int) -> tuple[datetime | None, datetime | None]:
         """(due, answered) of one mention."""
         row = await self._one(

@@ -490,12 +490,7 @@ def cmd_evidence(args: argparse.Namespace, config: Config) -> int:
         except OSError as error:  # (the folder is written aside first: nothing is left)
             if isinstance(error, BrokenPipeError):
                 raise
-            raise problem(
-                Path(error.filename) if error.filename else args.output,
-                error,
-                writing=True,
-                kind="directory",
-            ) from None
+            raise problem(args.output, error, writing=True, kind="directory") from None
         print(folder)
         return EXIT_OK
 

@@ -96,6 +96,11 @@ async def test_filters(store: Store) -> None:
     assert await ids(Filter(search="great", tag="urgent")) == {pos[0]}
     counts = await store.counts()
     assert (counts.total, counts.new, counts.negative_open) == (7, 6, 4)
+    # the ids export walks are those the list shows, for every filter, the urgent one too
+    for filt in (Filter(), Filter(negative_only=True), Filter(urgent=True), Filter(tag="urgent")):
+        walked = await store.mention_ids(filt)
+        assert sorted(walked) == sorted(await ids(filt)) and len(walked) == len(set(walked))
+    assert await store.mention_ids(Filter(urgent=True))  # open ones with a running clock
 
 
 async def test_search_text_is_never_fts_syntax(store: Store) -> None:

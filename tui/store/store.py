@@ -1025,9 +1025,11 @@ class Store(
         if since is not None:
             filt = replace(filt, created_since=since)
         sql, params = self._filtered(filt)
-        sql = sql.format(op=">", order="ASC")
-        rows = await self._all(f"SELECT m.id {sql}", [*params, -1, 2**62])
-        return [r[0] for r in rows]
+        bound, op = self._bound(filt, ">", None, -1)
+        sql = sql.format(op=op, order="ASC" if op == ">" else "DESC")
+        rows = await self._all(f"SELECT m.id {sql}", [*params, *bound, 2**62])
+        ids = [r[0] for r in rows]
+        return ids if op == ">" else ids[::-1]
 
     # -- operator actions (each with its event, in one transaction) --------------------------
 

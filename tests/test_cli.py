@@ -74,6 +74,32 @@ def test_import_reports_bad_lines_and_is_idempotent(
         assert conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 3
 
 
+def test_import_skips_a_line_with_nothing_to_triage(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No text to read (empty, blanks, invisible characters) and no URL to open is no mention;
+    a post with only a link (a feed entry, an image post) is one."""
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"external_id": "1", "text": ""}),
+        json.dumps({"external_id": "2", "text": " \u200b\u202e\n\t "}),
+        json.dumps({"external_id": "3", "text": "", "url": "https://m.example/3"}),
+        json.dumps({"external_id": "4", "text": "a real one"}),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    db = tmp_path / "m.db"
+    code, _, err = run(capsys, "import", str(path), "--db", str(db))
+    assert code == 1
+    fix = "empty 'text' and no 'url': nothing to triage; fill in either"
+    assert f"{path}:1: {fix}" in err and f"{path}:2: {fix}" in err
+    assert "imported 2 new mentions" in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT external_id FROM mentions ORDER BY 1").fetchall() == [
+            ("3",),
+            ("4",),
+        ]
+
+
 def test_import_counts_lines_skipped_apart_from_mentions_imported_without_marks(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -37,7 +37,7 @@ from tui.core.model import (
     Status,
     iso,
 )
-from tui.core.text import for_csv, json_escaped, normalize_tag
+from tui.core.text import for_csv, json_escaped, normalize_tag, one_line
 
 CSV_FIELDS = (
     "id",
@@ -258,6 +258,9 @@ def from_record(
         # No id at all: derive one from the content so re-importing the file adds nothing.
         basis = json.dumps([source, author, url, text, created], sort_keys=True, default=str)
         external_id = "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
+    if not one_line(text) and url is None:
+        # As a feed entry with neither: nothing to read, nothing to open.
+        raise ValueError("empty 'text' and no 'url': nothing to triage; fill in either")
     language = _optional_str(record, "language")
     return IncomingMention(
         source=source,

@@ -79,6 +79,30 @@ async def test_a_new_alert_toasts_rings_once_and_is_counted(make_app, db_path: P
         assert app.is_running
 
 
+async def test_an_alert_over_a_dialog_rings_at_once_and_toasts_back_on_the_list(
+    make_app, db_path: Path
+) -> None:
+    """A toast over the reply editor or a prompt would cover what the operator is typing: the
+    bell rings at once, the toast waits for the list, and says how many came meanwhile."""
+    app = await make_app()
+    rung = counting_bell(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "r", *"we are")
+        await add(db_path, alert("d1", "Spike while writing"))
+        await wait_until(lambda: len(rung) == 1, pilot)
+        await add(db_path, alert("d2", "Second while writing"))
+        await wait_until(lambda: len(rung) == 2, pilot)
+        await pilot.pause(0.6)
+        assert not [n for n in app._notifications if "while writing" in n.title]
+        await burst(app, pilot, "ctrl+s")
+        assert len(app.screen_stack) == 1
+        await wait_until(lambda: any("while writing" in n.title for n in app._notifications), pilot)
+        (shown,) = [n for n in app._notifications if "while writing" in n.title]
+        assert shown.title == "Second while writing"
+        assert "(and 1 more new alert: ! lists them)" in shown.message
+
+
 async def test_alerts_screen_lists_jumps_to_the_mention_and_acknowledges(
     make_app, db_path: Path
 ) -> None:

@@ -162,6 +162,8 @@ class TriageApp(OrderedKeysApp[None]):
         self.alerts_open = 0
         """Alerts nobody has acknowledged (the status line shows them)."""
         self._alert_seen = 0
+        self._held_toast: tuple[str, str, int] | None = None
+        """(title, explanation, more) of an alert toast not shown yet (``_show_held_toast``)."""
         """The newest alert id already announced: older ones never ring again."""
         self.lease_text = ""
         """The status line's end about the collector: ``collecting``, who collects, or who
@@ -368,6 +370,7 @@ class TriageApp(OrderedKeysApp[None]):
     # -- keeping up with the store ---------------------------------------------------------
 
     async def _poll_store(self) -> None:
+        self._show_held_toast()
         version = await self.store.data_version()
         if version != self._data_version:
             self._data_version = version
@@ -398,18 +401,31 @@ class TriageApp(OrderedKeysApp[None]):
             return
         # One toast per poll, however many arrived: a storm must not bury the screen.
         newest_alert, more = fresh[0], newest - seen - 1
-        explanation = one_line(newest_alert.explanation, 300)
+        if self._held_toast is not None:  # arrived while a dialog was open: still unseen
+            more += self._held_toast[2] + 1
+        self._held_toast = (newest_alert.title, newest_alert.explanation, more)
+        self.bell()
+        self._show_held_toast()
+
+    def _show_held_toast(self) -> None:
+        """The newest alert's toast, once the list is on screen: over a dialog, a prompt or
+        the reply editor it would hide what the operator is reading or typing (the bell has
+        rung; the toast waits until they are back)."""
+        if self._held_toast is None or len(self.screen_stack) > 1:
+            return
+        title, explanation, more = self._held_toast
+        self._held_toast = None
+        explanation = one_line(explanation, 300)
         if more:
             noun = "alert" if more == 1 else "alerts"
             explanation += f" (and {more:,} more new {noun}: ! lists them)"
         self.notify(
             explanation,
-            title=one_line(newest_alert.title, 120),
+            title=one_line(title, 120),
             severity="warning",
             timeout=ALERT_TOAST_SECONDS,
             markup=False,
         )
-        self.bell()
 
     def _data_changed(self) -> None:
         if not self.query(MentionList):  # quitting: the screen went while the poll awaited
@@ -1058,6 +1074,7 @@ class TriageApp(OrderedKeysApp[None]):
             if mention_id is not None:
                 self.mentions.post_message(MentionList.Show(mention_id))
 
+        self._held_toast = None  # the list shows them: nothing left to announce
         self.push_screen(
             AlertsScreen(self.stats, self.operator, acknowledge=self._acknowledge), chosen
         )

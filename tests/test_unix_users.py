@@ -616,6 +616,80 @@ def test_a_collector_of_another_unix_user_holds_the_lease_until_it_is_killed(tea
         assert conn.execute("SELECT holder FROM lease").fetchall() == [("taker@here pid 1",)]
 
 
+READ_LOOK = textwrap.dedent(
+    """
+    import asyncio, sys
+    from tui.store import Store
+
+    async def main():
+        # Two connections, opened one after the other, as the app opens its stores.
+        first = await Store.open(sys.argv[1], "reader", read_only=None)
+        second = await Store.open(sys.argv[1], "reader", read_only=None)
+        print("open" if first.read_only and second.read_only else "writable?", flush=True)
+        while (await asyncio.to_thread(sys.stdin.readline)).strip():
+            counts = await first.counts()
+            print(counts.total, await first.data_version(), flush=True)
+        await second.close()
+        await first.close()
+
+    asyncio.run(main())
+    """
+)
+"""A reader that prints the total and ``data_version`` for each line it reads."""
+
+
+def test_a_read_only_app_keeps_the_wal_files_and_sees_every_later_write(
+    team: Team, records: Callable[..., Path]
+) -> None:
+    """Opening a second connection read the database's header through a descriptor it then
+    closed, and closing any descriptor of a file drops every POSIX lock the process holds on
+    it: the first connection's SHARED lock went. The last writer to quit then deleted -wal and
+    -shm under the reader, the next writer made new ones, and the reader, still on the old
+    -shm, never saw another change, and its ``data_version`` never moved."""
+    parent = _folder(team, team.writer, "follow", 0o755)
+    db = parent / "team" / "m.db"
+    assert team.run(team.writer, "init", "--shared", team.group, "--db", str(db)).returncode == 0
+    db.parent.chmod(0o2775)  # the outsider may enter and read, not write
+    assert team.run(team.writer, "import", str(records("one")), "--db", str(db)).returncode == 0
+    db.chmod(0o664)  # -wal and -shm take the database's mode
+    shm = db.with_name(db.name + "-shm")
+    first = team.spawn(team.writer, HOLD, str(db))
+    reader = team.spawn(team.outsider, READ_LOOK, str(db))
+    assert reader.proc.stdin is not None and reader.proc.stdout is not None
+
+    def look() -> tuple[int, int]:
+        reader.proc.stdin.write("look\n")  # type: ignore[union-attr]
+        reader.proc.stdin.flush()  # type: ignore[union-attr]
+        total, version = reader.proc.stdout.readline().split()  # type: ignore[union-attr]
+        return int(total), int(version)
+
+    try:
+        total, version = look()
+        assert total == 1
+        first.close()  # the last writer: it must see the reader and leave -wal and -shm
+        assert shm.exists(), "the last writer deleted -wal and -shm under the reader"
+        second = team.spawn(team.writer, HOLD, str(db))
+        try:
+            result = team.run(
+                team.member, "import", str(records("two", "three", first_id=2)), "--db", str(db)
+            )
+            assert result.returncode == 0, result.stderr
+            total, later = look()
+            assert total == 3, "the reader did not see what was written after the writers came back"
+            assert later != version
+        finally:
+            second.close()
+        result = team.run(team.member, "import", str(records("four", first_id=4)), "--db", str(db))
+        assert result.returncode == 0, result.stderr
+        total, last = look()
+        assert total == 4 and last != later
+    finally:
+        reader.close()
+        if first.proc.poll() is None:
+            first.close()
+    assert _owned_by(db.parent, team.uid(team.outsider)) == []
+
+
 # -- two apps, two users -----------------------------------------------------------------------
 
 

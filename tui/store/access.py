@@ -221,14 +221,24 @@ def check(path: Path) -> Access:
     return verdict("", readable)
 
 
+def header(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the database file (``OSError`` if it cannot be read).
+
+    Read through a descriptor this process keeps open (``_lock_fd``), never through one it
+    closes: closing any descriptor of a file drops every POSIX lock the process holds on it,
+    SQLite's too. An app's second connection, opened after the first, would drop the first's
+    SHARED lock, and the last writer to quit would take the database for unused and delete
+    ``-wal`` and ``-shm`` under a read-only app, which then never saw another change."""
+    return os.pread(_lock_fd(path, write=False), size, 0)
+
+
 def in_wal_mode(path: Path) -> bool:
     """Whether the database file's header says WAL (its read and write versions are 2)."""
     try:
-        with open(path, "rb") as file:
-            header = file.read(20)
+        found = header(path, 20)
     except OSError:
         return False
-    return len(header) == 20 and header[18] == 2 and header[19] == 2
+    return len(found) == 20 and found[18] == 2 and found[19] == 2
 
 
 def _lock_fd(path: Path, *, write: bool) -> int:

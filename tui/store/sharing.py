@@ -20,6 +20,7 @@ from tui.store.access import (
     check,
     companions,
     group_name,
+    header,
     is_shared,
     owner_name,
     shown,
@@ -233,13 +234,12 @@ def _content(path: Path) -> Finding | None:
     if path.is_dir():
         return Finding("error", f"{shown(path)} is a directory; give --db the database file")
     try:
-        with open(path, "rb") as file:
-            header = file.read(len(_SQLITE_HEADER))
+        found = header(path, len(_SQLITE_HEADER))
     except OSError:
         return None  # unreadable: the findings on its mode say why
-    if header == _SQLITE_HEADER:
+    if found == _SQLITE_HEADER:
         return None
-    what = "is empty" if not header else "is not an SQLite database"
+    what = "is empty" if not found else "is not an SQLite database"
     return Finding("error", f"{shown(path)} {what}; check --db, which names the team's database")
 
 

@@ -593,16 +593,19 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from tui import team
+    from tui.collector import LEASE_TTL
 
     async def run(store: Store) -> int:
         members = await store.team()
         if args.format == "json":
             print(json.dumps([team.record(m) for m in members], ensure_ascii=False, indent=2))
-        elif members:
+            return EXIT_OK
+        if members:
             width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
             print(team.table(members, width=width))
         else:
             print("nobody is running the app (read-only apps are not shown)")
+        print(f"collector: {team.lease_line(await store.lease(LEASE_TTL))}")
         return EXIT_OK
 
     return asyncio.run(

@@ -167,6 +167,23 @@ async def test_triage_who_prints_each_running_app(db_path: Path, capsys) -> None
     for key in ("since", "heartbeat", "activity_since", "shift_start"):  # as the export writes
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record[key]), record
     assert await asyncio.to_thread(main, ["who", "--db", str(db_path)]) == 0
-    header, line = capsys.readouterr().out.splitlines()
+    header, line, collector = capsys.readouterr().out.splitlines()
     assert header.split()[0] == "operator" and "handled" in header
     assert line.split()[0] == "sam" and "writing a reply" in line and "text 2" in line
+    assert collector == "collector: nobody is collecting"
+    # a collector killed with kill -9 is said to be gone, not named as collecting
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "INSERT INTO lease(name, holder, heartbeat, host, pid) VALUES (?, ?, ?, ?, ?)",
+            ("collector", "kim@box pid 7", to_ms(utcnow()), this_host(), int(dead.stdout)),
+        )
+    assert await asyncio.to_thread(main, ["who", "--db", str(db_path)]) == 0
+    collector = capsys.readouterr().out.splitlines()[-1]
+    assert collector.startswith("collector: nobody is collecting since ")
+    assert "kim@box pid 7 held the lease, its process has ended" in collector

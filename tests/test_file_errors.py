@@ -216,3 +216,32 @@ def test_an_unreadable_or_directory_config(
         f"triage: cannot read config file {config}: permission denied;"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["demo"], ["init"], ["import", "IN"], ["export"], ["collect"], ["who"], ["doctor"]],
+    ids=lambda c: " ".join(c) or "the app",
+)
+def test_a_directory_as_the_database_is_one_line_for_every_command(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Opening a directory as SQLite failed in aiosqlite's thread after the loop had closed:
+    the one line was followed by two tracebacks."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "one"}\n', encoding="utf-8")
+    args = [str(source) if arg == "IN" else arg for arg in command]
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *args, "--db", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TRIAGE_CONFIG": str(config)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"triage: {folder} is a directory; give --db the database file\n"
+    assert list(folder.iterdir()) == []

@@ -11,7 +11,6 @@ import asyncio
 import importlib.metadata
 import os
 import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Sequence
@@ -197,7 +196,10 @@ def operator_name(config: Config) -> str:
 def _db_path(args: argparse.Namespace, *, create_dir: bool = True) -> Path:
     path: Path | None = getattr(args, "db", None)
     if path is not None:
-        return path.expanduser()
+        path = path.expanduser()
+        if path.is_dir():
+            raise UsageError(f"{one_line(str(path))} is a directory; give --db the database file")
+        return path
     path = default_db_path()
     if not create_dir:
         return path
@@ -218,8 +220,6 @@ def _existing_db(args: argparse.Namespace) -> Path:
         info = None
     except OSError:  # this user cannot look: opening it says why (the group to join ...)
         return path
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{one_line(str(path))} is a directory; give --db the database file")
     if info is None or info.st_size == 0:  # (an empty file is no database: reading writes one)
         raise UsageError(
             f"no database at {one_line(str(path))}; give --db the team's database, or make one "

@@ -247,3 +247,43 @@ async def test_the_alerts_screen_says_when_a_pending_delivery_is_next_tried_and_
         assert "pager: failed (pager: answered 404) team: pending, next try" in shown
         assert f"next try {due:%H:%M:%S}Z (in 29m), 2 tries so far" in shown
         assert shown.endswith("so far (team: [bold]answered 503[/] ␛)")
+
+
+async def test_at_80x24_every_delivery_and_the_keys_can_be_seen(make_app, db_path: Path) -> None:
+    """Four channels with long errors filled the dialog past the screen's bottom: the last
+    channel and the keys were cut off, with nothing to scroll."""
+    app = await make_app()
+    channels = ("alpha", "bravo", "charlie", "zulu")
+    await add(db_path, *(alert(f"a{n}", f"Alert {n}") for n in range(10)))
+    await add(db_path, replace(alert("many", "Many channels"), channels=channels))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE deliveries SET error = channel || ': answered 500: ' || ? ", ("E" * 190,)
+        )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await burst(app, pilot, "exclamation_mark")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        await wait_until(lambda: screen.current is not None, pilot)
+        assert screen.current.title == "Many channels"
+        hint = screen.query_one(".hint")
+        assert hint.region.bottom <= 24 and hint.region.height >= 1  # the keys show
+        about = screen.query_one("#about")
+        assert about.region.bottom <= hint.region.y and about.size.height >= 3
+
+        detail = screen.query_one("#explanation")
+        lines = [strip.text for strip in detail.render_lines(Region(0, 0, detail.size.width, 40))]
+        (last,) = [n for n, line in enumerate(lines) if "zulu: pending" in line]
+
+        def in_view() -> bool:
+            return about.scroll_y <= last < about.scroll_y + about.size.height
+
+        assert not in_view()  # below the fold at first
+        for _ in range(6):
+            if in_view():
+                break
+            await burst(app, pilot, "pagedown")
+        assert in_view()
+        await burst(app, pilot, "j", "k")  # another alert and back: from the top again
+        assert about.scroll_y == 0

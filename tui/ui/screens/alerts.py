@@ -2,9 +2,11 @@
 the selected one's explanation under the list, with each channel's delivery: sent, failed with
 its reason, or pending with when the next try is due and why the last one did not go out.
 
-``j``/``k`` move, Enter closes the screen and selects the alert's mention in the main list (the
-screen's result is that mention's id), ``a`` acknowledges as this operator. Titles and
-explanations quote mention text and author names: each is shown as plain one-line text.
+``j``/``k`` move, PageDown/PageUp scroll the explanation and deliveries (which take what the
+list leaves of the screen, however short the terminal), Enter closes the screen and selects the
+alert's mention in the main list (the screen's result is that mention's id), ``a``
+acknowledges as this operator. Titles and explanations quote mention text and author names:
+each is shown as plain one-line text.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -28,7 +30,8 @@ from tui.store import Store, StoreError
 LIMIT = 200
 """The newest alerts listed."""
 VISIBLE = 12
-"""Alert rows shown at once (the list scrolls with the cursor)."""
+"""Alert rows shown at once at most (the list scrolls with the cursor); fewer on a short
+terminal (``_visible``), so that the explanation keeps room."""
 REFRESH_SECONDS = 2.0
 
 
@@ -52,12 +55,16 @@ class AlertsScreen(ModalScreen[int | None]):
         Binding("enter", "open", "Go to the mention"),
         Binding("a", "acknowledge", "Acknowledge"),
         Binding("r", "reload", "Refresh"),
+        Binding("pagedown,space", "scroll_explanation(1)", "Scroll the explanation", show=False),
+        Binding("pageup", "scroll_explanation(-1)", show=False),
     ]
 
     DEFAULT_CSS = """
     AlertsScreen { align: center middle; }
-    AlertsScreen .alerts { width: 100; height: auto; max-height: 90%; }
-    AlertsScreen #explanation { margin-top: 1; }
+    AlertsScreen .alerts { width: 100; height: 90%; }
+    AlertsScreen #alerts { height: auto; }
+    AlertsScreen #about { height: 1fr; margin-top: 1; }
+    AlertsScreen .hint { height: auto; }
     """
 
     def __init__(
@@ -78,9 +85,11 @@ class AlertsScreen(ModalScreen[int | None]):
         with Vertical(classes="dialog alerts"):
             yield Label("Alerts", classes="title")
             yield Static(id="alerts")
-            yield Static(id="explanation")
+            with VerticalScroll(id="about", can_focus=False):
+                yield Static(id="explanation")
             yield Label(
-                "j/k move · enter go to the mention · a acknowledge · r refresh · escape close",
+                "j/k move · pgdn/pgup scroll · enter go to the mention · a acknowledge ·"
+                " r refresh · escape close",
                 classes="hint",
             )
 
@@ -120,8 +129,9 @@ class AlertsScreen(ModalScreen[int | None]):
         table.add_column("rule", no_wrap=True, max_width=16, overflow="ellipsis")
         table.add_column("seen", no_wrap=True, max_width=14, overflow="ellipsis")
         table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
-        first = max(0, min(self.cursor - VISIBLE // 2, len(self.alerts) - VISIBLE))
-        shown = self.rows()[first : first + VISIBLE]
+        visible = self._visible()
+        first = max(0, min(self.cursor - visible // 2, len(self.alerts) - visible))
+        shown = self.rows()[first : first + visible]
         for index, cells in enumerate(shown, start=first):
             style = "reverse" if index == self.cursor else ""
             table.add_row(*(Text(cell) for cell in cells), style=style)
@@ -149,10 +159,22 @@ class AlertsScreen(ModalScreen[int | None]):
             text.append("\n" + delivery_line(delivery, now), "dim")
         return text
 
+    def _visible(self) -> int:
+        """Alert rows to show: up to ``VISIBLE``, a third of the terminal's height at 24 rows."""
+        return max(3, min(VISIBLE, self.app.size.height // 3))
+
+    def action_scroll_explanation(self, pages: int) -> None:
+        about = self.query_one("#about", VerticalScroll)
+        about.scroll_to(y=about.scroll_y + pages * max(1, about.size.height - 1), animate=False)
+
+    def on_resize(self) -> None:
+        self._draw()
+
     def action_move(self, step: int) -> None:
         if self.alerts:
             self.cursor = max(0, min(self.cursor + step, len(self.alerts) - 1))
             self._draw()
+            self.query_one("#about", VerticalScroll).scroll_home(animate=False)
 
     def action_open(self) -> None:
         alert = self.current

@@ -16,8 +16,10 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -216,15 +218,17 @@ def test_piped_stderr_gets_only_the_summary(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stderr == "exported 700 mentions\n"
 
 
-def _on_terminal(args: list[str], *, stdout_too: bool = False) -> tuple[int, str]:
-    """Run the command with stderr (and maybe stdout) on a pseudo-terminal; (code, what the
-    terminal received)."""
+def _on_terminal(
+    args: list[str], *, stdout_too: bool = False, stdout: Any = subprocess.DEVNULL
+) -> tuple[int, str]:
+    """Run the command with stderr (and maybe stdout) on a pseudo-terminal, stdout to
+    ``stdout`` otherwise; (code, what the terminal received)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", *args],
         stdin=subprocess.DEVNULL,
-        stdout=slave if stdout_too else subprocess.DEVNULL,
+        stdout=slave if stdout_too else stdout,
         stderr=slave,
         env=_env(),
     )
@@ -267,6 +271,28 @@ def test_no_bar_over_data_written_to_the_same_terminal(tmp_path: Path) -> None:
     code, shown = _on_terminal(["export", "--db", db], stdout_too=True)
     assert code == 0 and "exporting" not in shown and "/s" not in shown
     assert shown.count('"external_id"') == 3
+
+
+def test_no_bar_over_data_piped_to_a_reader_that_may_print_it(tmp_path: Path) -> None:
+    """``triage export | head`` on a terminal: the bar on stderr was drawn through the lines
+    ``head`` printed, and left glued to the first record."""
+    db = str(tmp_path / "m.db")
+    assert _on_terminal(["import", str(_feed(tmp_path / "in.jsonl", 1200)), "--db", db])[0] == 0
+    reader, writer = os.pipe()
+    with open(reader, "rb") as piped:
+        drained: list[bytes] = []
+        drain = threading.Thread(target=lambda: drained.append(piped.read()))
+        drain.start()
+        with open(writer, "wb") as into:
+            code, shown = _on_terminal(["export", "--db", db], stdout=into)
+        drain.join(timeout=60)
+    assert drained[0].count(b'"external_id"') == 1200
+    assert code == 0 and "exporting" not in shown and "/s" not in shown, shown
+    assert shown.strip() == "exported 1200 mentions"
+    with (tmp_path / "out.jsonl").open("wb") as file:  # a file stays off screen: the bar shows
+        code, shown = _on_terminal(["export", "--db", db], stdout=file)
+    assert code == 0 and "exporting" in shown and "1,200/1,200 mentions" in shown, shown
+    assert (tmp_path / "out.jsonl").read_text().count('"external_id"') == 1200
 
 
 def test_a_hostile_file_name_stays_on_its_line_in_messages(

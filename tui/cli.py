@@ -429,14 +429,14 @@ def _tag(text: str | None) -> str | None:
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from tui.exchange import export
     from tui.files import check_output_file, output_file
-    from tui.progress import meter
+    from tui.progress import meter, off_screen
 
     since = _since(args.since)
     if args.output is not None:
         check_output_file(args.output)  # before the database is read
     filt = Filter(tag=_tag(args.tag), status=args.status)
-    # Not over data written to the same terminal.
-    show = args.output is not None or not sys.stdout.isatty()
+    # Not over data that may reach the same terminal, through a pipe too (``| head``).
+    show = args.output is not None or off_screen(sys.stdout)
 
     async def run(store: Store) -> int:
         with meter("exporting", show=show) as progress:

@@ -11,6 +11,7 @@ Commands get a ``Meter`` from ``meter()`` and hand its methods to the work as ca
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -85,6 +86,19 @@ class Meter:
             self._progress.update(self._task, completed=self.count)  # type: ignore[arg-type]
 
 
+def off_screen(stream: TextIO) -> bool:
+    """Whether what is written to ``stream`` stays off the screen: a file or a device such as
+    ``/dev/null``. Not a terminal, and not a pipe or a socket either, whose reader (``| head``,
+    ``| less``) may well print it on the terminal a bar is drawn on, through the bar."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, ValueError, OSError):  # no descriptor: in memory, tests
+        return True
+    if stat.S_ISCHR(mode):
+        return not stream.isatty()
+    return not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode))
+
+
 def shows_bar(stream: TextIO) -> bool:
     """A bar is drawn only on a terminal (and not a dumb one)."""
     try:
@@ -99,8 +113,8 @@ def meter(
 ) -> Iterator[Meter]:
     """A ``Meter`` drawing a bar on ``stream`` (default stderr) if it is a terminal and ``show``.
 
-    ``show=False`` is for output going to the same terminal (an export to a terminal's stdout),
-    where a bar would be drawn through the data.
+    ``show=False`` is for output that may reach the same terminal (an export to stdout that is
+    not ``off_screen``), where a bar would be drawn through the data.
     """
     stream = stream if stream is not None else sys.stderr
     if not (show and shows_bar(stream)):

@@ -140,6 +140,23 @@ def test_evidence_to_a_file_or_below_one(
     assert files(tmp_path) == ["notes.txt"]
 
 
+def test_evidence_into_a_folder_whose_parent_is_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: Path
+) -> None:
+    """The folder itself is made (as ``export -o`` makes its file), never the folders above
+    it: a typo there made a tree of new folders."""
+    code, err = run(capsys, "evidence", "1", "--db", str(db), "-o", str(tmp_path / "typo" / "ev"))
+    assert code == 2
+    assert one_error_line(err) == (
+        f"triage: cannot write {tmp_path / 'typo' / 'ev'}: directory {tmp_path / 'typo'} does not "
+        "exist; create it or choose another path"
+    )
+    assert not (tmp_path / "typo").exists()
+    code, err = run(capsys, "evidence", "1", "--db", str(db), "-o", str(tmp_path / "case"))
+    assert code == 0, err
+    assert (tmp_path / "case" / "mention-1" / "manifest.json").is_file()
+
+
 def test_evidence_into_a_directory_that_may_not_be_written(tmp_path: Path, db: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()

@@ -141,12 +141,17 @@ def check_output_file(path: Path) -> None:
 
 def check_output_dir(path: Path) -> None:
     """Refuse, before any work, a directory path that cannot be written to: a file, one under
-    a file, or one (or, if missing, its nearest existing ancestor) that may not be written."""
+    a file, one whose parent does not exist, or one (or, if missing, its parent) that may not
+    be written."""
     if path.exists() and not path.is_dir():
         raise problem(path, FileExistsError(errno.EEXIST, "exists"), writing=True, kind="directory")
     found = _missing_part(path / "x")
     if found is not None and found[1]:
         raise problem(path, NotADirectoryError(errno.ENOTDIR, "no"), writing=True)
+    if found is not None and found[0] != path:
+        # The folder itself is made, not the ones above it: as for a file, a typo in them is
+        # an error, not a tree of new folders.
+        raise problem(path, FileNotFoundError(errno.ENOENT, "missing"), writing=True)
     existing = path.absolute()
     while not existing.exists():
         existing = existing.parent

@@ -250,6 +250,10 @@ async def test_follow_up_prompt(make_app, db_path: Path) -> None:
         await pilot.press("c")
         await settle(app, pilot)
         assert db_rows(db_path, "SELECT done FROM follow_ups") == [(1,)]
+        await pilot.press("c")  # none left: says so, as every key says what it did
+        await settle(app, pilot)
+        assert any("No follow-up on this mention" in n.message for n in app._notifications)
+        assert db_rows(db_path, "SELECT done FROM follow_ups") == [(1,)]
 
 
 async def test_done_toggles(make_app, db_path: Path) -> None:

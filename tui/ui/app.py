@@ -817,7 +817,10 @@ class TriageApp(OrderedKeysApp[None]):
 
     def action_complete_follow_up(self) -> None:
         row = self._selected()
-        if row is None or row.follow_up_due is None:
+        if row is None:
+            return
+        if row.follow_up_due is None:
+            self.notify("No follow-up on this mention: f sets one.", timeout=3)
             return
         self.mentions.update_row(replace(row, follow_up_due=None))
         self._write(lambda: self.writer.complete_follow_up(row.id), "Follow-up done")

@@ -90,9 +90,12 @@ class Runtime:
 
     async def run_demo(self, *, rate: float, seed: int | None, backlog: int) -> None:
         """Feed the demo stream into the store, recording its health like a source's. The
-        demo alerts on the configured rules, else on ``DEMO_RULES`` (``start_alerts``)."""
+        demo alerts on the configured rules, else on ``DEMO_RULES`` (``start_alerts``). The
+        backlog goes only into an empty database: a restart goes on with the live stream."""
         ingestor = await self._ingestor()
         self.start_alerts(demo=True)
+        if backlog and await ingestor.store.max_id():
+            backlog = 0  # a database the demo fed before: its backlog is there, and aged
 
         async def feed(batch: Sequence[IncomingMention]) -> None:
             await ingestor.ingest(batch)

@@ -36,3 +36,35 @@ async def test_health_shows_the_demo_stream_while_it_feeds(db_path: Path) -> Non
         lease = str(screen.query_one("#lease").render())
         assert lease == "collector: nobody is collecting (the demo stream feeds this app itself)"
         await pilot.press("escape")
+
+
+async def test_a_restarted_demo_goes_on_without_a_second_backlog(db_path: Path) -> None:
+    """Each restart on the same --db added another backlog of old posts (and their alerts):
+    unseeded, as `triage demo` runs, its posts are new ones each time."""
+    config = Config(brand=BRAND, brand_terms=BRAND_TERMS)
+
+    def demo() -> TriageApp:
+        return TriageApp(
+            config,
+            db_path,
+            "tester",
+            demo_rate=0.01,
+            demo_seed=None,
+            demo_backlog=25,
+            collect=False,
+        )
+
+    def stored() -> int:
+        with sqlite3.connect(db_path) as db:
+            return int(db.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+    first = demo()
+    async with first.run_test(size=(120, 30)) as pilot:
+        await wait_until(lambda: len(first.mentions.shown()) >= 25, pilot)
+    assert stored() == 25
+    again = demo()
+    async with again.run_test(size=(120, 30)) as pilot:
+        await wait_until(lambda: len(again.mentions.shown()) >= 25, pilot)
+        await settle(again, pilot)
+        await pilot.pause(1.0)  # time for a backlog to land, were one sent
+        assert stored() == 25

@@ -328,6 +328,30 @@ async def test_connection_refused(client: httpx.AsyncClient) -> None:
     assert not failed.permanent
 
 
+async def test_a_server_answering_garbage_is_not_called_unreachable(
+    client: httpx.AsyncClient,
+) -> None:
+    """It took the connection and sent back something that is not HTTP: "cannot connect"
+    sent the operator to check the network instead of the receiver."""
+
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    try:
+        channel = ChannelConfig("ops", "webhook", url=f"http://127.0.0.1:{port}/hook")
+        failed = await failure(send(channel, message(), client))
+    finally:
+        listening.close()
+        await listening.wait_closed()
+    assert str(failed) == "ops: answered with something that is not HTTP (RemoteProtocolError)"
+    assert not failed.permanent
+
+
 async def test_a_2xx_with_a_truncated_body_is_delivered(
     server: Server, client: httpx.AsyncClient
 ) -> None:

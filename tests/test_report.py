@@ -212,6 +212,23 @@ async def test_report_start_is_rounded_down_to_a_quarter_hour(
         await build_report(store, UNTIL + timedelta(hours=1), UNTIL)
 
 
+async def test_a_done_taken_back_is_not_handled(
+    seeded: tuple[Store, dict[str, int]], clock: Clock
+) -> None:
+    """``d`` then ``u``: the mention is open again and nobody handled it, in the report as in
+    the team view's count."""
+    store, m = seeded
+    clock.set(at(15))
+    await store.set_status(m["m4"], "done")
+    assert (await build_report(store, SINCE, UNTIL)).handled == 3
+    assert await store.handled(store.operator, SINCE) == 2  # m1, and m4 now
+    undone = await store.undo()
+    assert undone is not None and undone.mention_id == m["m4"]
+    report = await build_report(store, SINCE, UNTIL)
+    assert report.handled == 2 and report.open == 3
+    assert await store.handled(store.operator, SINCE) == 1
+
+
 async def test_markdown_shows_the_figures_and_untrusted_text_literally(
     seeded: tuple[Store, dict[str, int]],
 ) -> None:

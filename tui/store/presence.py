@@ -174,11 +174,13 @@ class PresenceQueries(StoreBase):
         return [_presence(row) for row in rows if _live(row, now, stale_after_s)]
 
     async def handled(self, operator: str, since: datetime) -> int:
-        """Mentions ``operator`` marked done or drafted a reply for since ``since``."""
+        """Mentions ``operator`` marked done or drafted a reply for since ``since`` (not
+        counting what they took back with ``u``)."""
         (count,) = await self._one(
             "SELECT count(DISTINCT mention_id) FROM events"
             " WHERE by = ? AND at >= ? AND mention_id IS NOT NULL"
-            " AND (action = 'draft' OR (action = 'status' AND detail = 'done'))",
+            " AND (action = 'draft' OR (action = 'status' AND detail = 'done'))"
+            " AND NOT EXISTS (SELECT 1 FROM undone u WHERE u.event_id = events.id)",
             (operator, to_ms(since)),
         )
         return int(count)

@@ -161,8 +161,12 @@ class ReportQueries(StoreBase):
         return _nested(rows)
 
     async def done_between(self, start: int, end: int) -> tuple[int, dict[str, int]]:
-        """(distinct mentions marked done in the period, the same per operator)."""
-        done = " AND e.action = 'status' AND e.detail = 'done'"
+        """(distinct mentions marked done in the period, the same per operator); a ``done``
+        the operator took back with ``u`` does not count."""
+        done = (
+            " AND e.action = 'status' AND e.detail = 'done'"
+            " AND NOT EXISTS (SELECT 1 FROM undone u WHERE u.event_id = e.id)"  # taken back (u)
+        )
         (total,) = await self._one(
             f"{_OPERATORS} SELECT count(DISTINCT e.mention_id) {_PERIOD_EVENTS}{done}",
             (start, end),

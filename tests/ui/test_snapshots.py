@@ -48,6 +48,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
         "tui.ui.widgets.mention_list",
         "tui.ui.widgets.detail",
         "tui.ui.screens.prompts",
+        "tui.ui.screens.alerts",
     ):
         monkeypatch.setattr(f"{module}.utcnow", lambda: NOW)
 
@@ -186,3 +187,44 @@ def test_layout_after_resizing_to_wide(snap_compare, snapshot_app) -> None:  # t
         await _settle(pilot)
 
     assert snap_compare(snapshot_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_alerts_screen_80x24(snap_compare, snapshot_app, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """! at 80x24 with four channels failing with long errors: the list is shorter on a short
+    terminal, the explanation and deliveries scroll (pgdn), and the keys show at the bottom."""
+    import sqlite3
+    from dataclasses import replace
+
+    from tui.core.model import NewAlert
+
+    app = snapshot_app()
+
+    async def add() -> None:
+        store = await Store.open(db_path, "collector")
+        base = NewAlert("k", "negative", "negative", NOW, "t", "why")
+        await store.add_alerts(
+            [
+                replace(base, key=f"k{n}", at=NOW - timedelta(minutes=9 - n), title=f"Alert {n}")
+                for n in range(3)
+            ]
+            + [
+                replace(
+                    base,
+                    key="many",
+                    title="Negative mention from [b]eve[/b]",
+                    explanation="A negative post: \x1b[31mrefund\x1b[0m still missing",
+                    channels=("alpha", "bravo", "charlie", "zulu"),
+                )
+            ]
+        )
+        await store.close()
+        ms = int(NOW.timestamp() * 1000)
+        with sqlite3.connect(db_path) as conn:
+            conn.execute(
+                "UPDATE deliveries SET next_at = ?, attempts = 2,"
+                " error = channel || ': answered 500: ' || ?",
+                (ms + 600_000, "<h1>Internal Server Error</h1> " + "E" * 120),
+            )
+
+    asyncio.run(add())
+    assert snap_compare(app, press=["exclamation_mark"], terminal_size=(80, 24), run_before=_settle)

@@ -585,8 +585,9 @@ def test_a_collector_of_another_unix_user_holds_the_lease_until_it_is_killed(tea
     db = parent / "team" / "m.db"
     assert team.run(team.writer, "init", "--shared", team.group, "--db", str(db)).returncode == 0
     holder = team.spawn(team.writer, LEASE_HOLD, str(db))
-    try:
-        look = subprocess.run(
+
+    def member_looks() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             team.command(team.member, team.python, "-c", LEASE_LOOK, str(db)),
             capture_output=True,
             text=True,
@@ -594,6 +595,9 @@ def test_a_collector_of_another_unix_user_holds_the_lease_until_it_is_killed(tea
             cwd=team.base,
             timeout=60,
         )
+
+    try:
+        look = member_looks()
         assert look.returncode == 0, look.stderr
         assert look.stdout.split() == ["live", "False"]
     finally:
@@ -602,14 +606,7 @@ def test_a_collector_of_another_unix_user_holds_the_lease_until_it_is_killed(tea
         assert holder.proc.stdin is not None and holder.proc.stdout is not None
         holder.proc.stdin.close()
         holder.proc.stdout.close()
-    look = subprocess.run(
-        team.command(team.member, team.python, "-c", LEASE_LOOK, str(db)),
-        capture_output=True,
-        text=True,
-        env=team.env(team.member),
-        cwd=team.base,
-        timeout=60,
-    )
+    look = member_looks()
     assert look.returncode == 0, look.stderr
     assert look.stdout.split() == ["gone", "True"]
     with sqlite3.connect(db) as conn:

@@ -82,6 +82,16 @@ def problems(screen: str) -> list[str]:
     return [line for line in screen.splitlines() if any(p in line for p in PROBLEMS)]
 
 
+def _told(screen: str, winner: str) -> str | None:
+    """Which of the two ways of telling the loser that ``winner`` holds the mention a line
+    of the screen shows, if any."""
+    for line in screen.splitlines():
+        for said in ("holds it now", "holds this mention"):
+            if said in line and winner in line:
+                return said
+    return None
+
+
 def test_two_apps_take_the_same_mention_at_once(operators, team_db: Path) -> None:
     db = team_db
     alice = operators("alice", db)
@@ -92,22 +102,25 @@ def test_two_apps_take_the_same_mention_at_once(operators, team_db: Path) -> Non
         alice.keys("a")
         bob.keys("a")
         eventually(lambda r=round_: len(rows(db, "SELECT * FROM mention_claims")) == r)
-        time.sleep(0.5)  # a second claim of the same mention would have landed by now
-        claims = rows(db, "SELECT by FROM events WHERE action = 'claim'")
-        assert len(claims) == round_, claims  # exactly one of the two won
-        winner = claims[-1][0]
+        claims = rows(db, "SELECT by FROM events WHERE action = 'claim' ORDER BY id")
+        winner = claims[round_ - 1][0]
         loser = bob if winner == "alice" else alice
         # the loser is told: its claim lost ("… holds it now"), or it saw the winner's claim
         # first and was asked before taking it from them ("… holds this mention")
-        screen = loser.wait_for(
-            lambda s, w=winner: ("holds it now" in s or "holds this mention" in s) and w in s
-        )
-        if "holds this mention" in screen:
+        screen = loser.wait_for(lambda s, w=winner: _told(s, w) is not None)
+        # Its attempt is over (refused by the store, or not made yet): a second claim of the
+        # same mention would have landed by now.
+        claims = rows(db, "SELECT by FROM events WHERE action = 'claim'")
+        assert len(claims) == round_, claims  # exactly one of the two won
+        if _told(screen, winner) == "holds this mention":
             loser.keys("Escape")  # leave it with them
             loser.wait_for(lambda s: "holds this mention" not in s)
+        elif round_ < 3:
+            # The notice stays for 6 s: wait until it has gone, so that the next round's
+            # wait sees that round's notice and not this one.
+            loser.wait_for(lambda s: "holds it now" not in s)
         for term in (alice, bob):
             term.keys("j")
-        time.sleep(0.3)
     holders = rows(db, "SELECT assigned_to FROM mention_claims")
     assert len(holders) == 3 and all(h[0] in ("alice", "bob") for h in holders)
     for term in (alice, bob):

@@ -61,6 +61,17 @@ def key_timer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(keys, "LOST_SECONDS", request.param)
 
 
+@pytest.fixture
+def no_periodic_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn off the refreshes an app makes on a clock whatever changed (the counts every
+    10 s, the list at most every 10 s after a commit it saw no change in), so that what a
+    test waits for can only come from the change it made, however long the wait."""
+    from tui.ui import app
+
+    monkeypatch.setattr(app, "COUNTS_SECONDS", 3600.0)
+    monkeypatch.setattr(app, "REFRESH_ANYWAY_SECONDS", 3600.0)
+
+
 async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait until key handlers, store writes and the list refresh have all finished
     (not the long-running feeders: the collector and the demo stream)."""
@@ -76,13 +87,30 @@ async def settle(app: TriageApp, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-async def wait_until(predicate: Callable[[], bool], pilot, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate: Callable[[], bool], pilot, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll until ``predicate`` holds; the timeout only costs time when something is wrong."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.05)
+
+
+async def steady(look: Callable[[], object], pilot, times: int = 3, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until what ``look`` returns is the same ``times`` polls in a row: a layout that
+    is done, not one caught between two refreshes (a resize, a class set after a refresh)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen, same = look(), 0
+    while same < times:
+        if loop.time() > deadline:
+            raise AssertionError("never stopped changing")
+        await pilot.pause()
+        await pilot.pause(0.05)
+        now = look()
+        same = same + 1 if now == seen else 0
+        seen = now
 
 
 _CHARACTERS = {"enter": "\r", "tab": "\t", "escape": "\x1b", "space": " ", "backspace": "\x7f"}

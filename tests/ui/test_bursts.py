@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.ui.conftest import burst, settle
+from tests.ui.conftest import burst, settle, wait_until
 from tui.ui.app import TriageApp
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.reply import ReplyEditor
@@ -70,8 +70,7 @@ async def test_escape_then_a_letter_read_as_alt_is_both_keys(make_app) -> None:
         await burst(app, pilot, "alt+shift+g")  # G: the oldest row
         assert app.mentions.cursor == len(app.mentions.shown()) - 1
         await burst(app, pilot, "alt+q", wait=False)
-        await pilot.pause(0.5)
-        assert not app.is_running
+        await wait_until(lambda: not app.is_running, pilot)
 
 
 async def test_clearing_a_search_or_a_filter_stays_on_the_mention_for_the_keys_after(

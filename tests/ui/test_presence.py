@@ -38,7 +38,7 @@ async def test_two_apps_see_each_other_and_not_themselves(db_path: Path) -> None
         target = sam.mentions.current
         assert target is not None
         started = time.monotonic()
-        await wait_until(lambda: target.id in kim.others, kim_pilot, timeout=20)
+        await wait_until(lambda: target.id in kim.others, kim_pilot)
         seen_after = time.monotonic() - started
         # Promised within about a second (0.3 s debounce, a read every 0.5 s); the bound
         # leaves room for a loaded machine, and is still under the 2.5 s heartbeat that
@@ -56,12 +56,12 @@ async def test_two_apps_see_each_other_and_not_themselves(db_path: Path) -> None
         # sam opens the reply editor: kim sees the writing mark and the sentence.
         await sam_pilot.press("r")
         assert isinstance(sam.screen, ReplyEditor)
-        await wait_until(lambda: "✎sam" in _row_text(kim, target.id), kim_pilot, timeout=20)
+        await wait_until(lambda: "✎sam" in _row_text(kim, target.id), kim_pilot)
         await wait_until(
             lambda: "sam is writing a reply (now)" in kim.query_one(DetailPane).plain, kim_pilot
         )
         await sam_pilot.press("escape")
-        await wait_until(lambda: "◉sam" in _row_text(kim, target.id), kim_pilot, timeout=20)
+        await wait_until(lambda: "◉sam" in _row_text(kim, target.id), kim_pilot)
         # The team view lists both apps with what they have selected.
         await kim_pilot.press("W")
         assert isinstance(kim.screen, TeamScreen)
@@ -71,7 +71,7 @@ async def test_two_apps_see_each_other_and_not_themselves(db_path: Path) -> None
         assert rows["kim"][5].startswith(f"#{target.id} ")
         await kim_pilot.press("escape")
         await sam_pilot.press("q")
-        await wait_until(lambda: not kim.others, kim_pilot, timeout=20)
+        await wait_until(lambda: not kim.others, kim_pilot)
         assert "sam" not in _row_text(kim, target.id)
         assert "sam is" not in kim.query_one(DetailPane).plain
 
@@ -132,7 +132,7 @@ async def test_a_read_only_app_shows_others_but_is_not_shown(db_path: Path) -> N
         await pilot.press("j")
         target = sam.mentions.current
         assert target is not None
-        await wait_until(lambda: target.id in reader.others, pilot, timeout=20)
+        await wait_until(lambda: target.id in reader.others, pilot)
         assert "◉sam" in _row_text(reader, target.id)
         assert reader.presence_id is None
         await sam_pilot.pause(0.5)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select, TextArea
 
-from tests.ui.conftest import burst, settle, wait_until
+from tests.ui.conftest import burst, settle, steady, wait_until
 from tui.ui.screens import reply
 from tui.ui.screens.prompts import ChoiceScreen
 from tui.ui.screens.reply import ReplyEditor
@@ -148,6 +148,10 @@ async def test_a_question_shows_every_answer_whole(make_app, width: int) -> None
     one under the other, and neither is cut. Short answers stay side by side."""
     from textual.widgets import Button
 
+    def laid_out() -> object:
+        dialog = app.screen.query_one(".dialog")
+        return dialog.region, [button.region for button in app.screen.query(Button)]
+
     def answers() -> list[Button]:
         dialog = app.screen.query_one(".dialog")
         buttons = list(app.screen.query(Button))
@@ -163,14 +167,14 @@ async def test_a_question_shows_every_answer_whole(make_app, width: int) -> None
         await settle(app, pilot)
         await pilot.press(*"half a reply", "ctrl+q")
         await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
-        await pilot.pause(0.2)
+        await steady(laid_out, pilot)  # the buttons are stacked after the first refresh
         save, discard = answers()
         assert save.region.y < discard.region.y  # one under the other
         await pilot.press("escape")  # back to the reply
         await wait_until(lambda: isinstance(app.screen, ReplyEditor), pilot)
         await pilot.press("escape")  # close it: keep or discard the changes?
         await wait_until(lambda: isinstance(app.screen, ChoiceScreen), pilot)
-        await pilot.pause(0.2)
+        await steady(laid_out, pilot)
         keep, discard = answers()
         assert keep.region.y == discard.region.y  # short answers: side by side
 
@@ -193,5 +197,6 @@ async def test_the_reply_wraps_again_at_its_new_width_after_a_resize(make_app) -
 
         for size in ((150, 40), (80, 24), (100, 30), (80, 24)):
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.3)
+            await wait_until(lambda s=size: tuple(app.size) == s, pilot)
+            await steady(lambda: (area.size, words_shown()), pilot)
             assert words_shown() == text.split(), size  # each word once, none past the edge

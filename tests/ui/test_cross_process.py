@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.ui.conftest import settle, wait_until
 
 
+@pytest.mark.usefixtures("no_periodic_refresh")
 async def test_import_in_another_process_appears_in_the_running_app(
     make_app, db_path: Path, tmp_path: Path
 ) -> None:
@@ -42,9 +45,8 @@ async def test_import_in_another_process_appears_in_the_running_app(
         await wait_until(
             lambda: {r.author for r in app.mentions.shown()} >= {"imp0", "imp1", "imp2"},
             pilot,
-            timeout=3,
         )
-        await wait_until(lambda: app.counts is not None and app.counts.total == 8, pilot, timeout=4)
+        await wait_until(lambda: app.counts is not None and app.counts.total == 8, pilot)
         # And an operator action in another process (a tag) shows on the row.
         tag = subprocess.run(
             [
@@ -64,5 +66,4 @@ async def test_import_in_another_process_appears_in_the_running_app(
         await wait_until(
             lambda: any(r.tags == ("seen-elsewhere",) for r in app.mentions.shown()),
             pilot,
-            timeout=3,
         )

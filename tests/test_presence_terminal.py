@@ -52,12 +52,14 @@ def test_two_operators_see_each_other_live(terminal, burst_db: Path, tmp_path: P
     sam.keys("j")  # sam selects dan's mention (the second newest)
     sam.wait_for(lambda s: "◉kim" in _line_of(s, "eve"))  # kim is on eve's, the first
     began = time.monotonic()
-    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=5)
+    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=30)
     seen_after = time.monotonic() - began
-    assert seen_after < 2.0, f"shown after {seen_after:.2f}s"
+    # Promised within about a second (a 0.3 s debounce, a read every 0.5 s); the bounds
+    # here leave room for a loaded machine (and for reading the screen through tmux).
+    assert seen_after < 3.0, f"shown after {seen_after:.2f}s"
 
     sam.keys("r")
-    kim.wait_for(lambda s: "✎sam" in _line_of(s, "dan"), timeout=3)
+    kim.wait_for(lambda s: "✎sam" in _line_of(s, "dan"), timeout=30)
     members = {m["operator"]: m for m in _who(db)}
     assert set(members) == {"sam", "kim"}
     assert members["sam"]["mention_id"] == ids["dan"]
@@ -72,11 +74,13 @@ def test_two_operators_see_each_other_live(terminal, burst_db: Path, tmp_path: P
     assert "writing a reply" in text and "Charged twice again" in text
 
     sam.keys("Escape")
-    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=3)  # the reply closed
+    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=30)  # the reply closed
     sam.keys("q")
     began = time.monotonic()
-    kim.wait_for(lambda s: "sam" not in s, timeout=5)
-    assert time.monotonic() - began < 2.5
+    kim.wait_for(lambda s: "sam" not in s, timeout=30)
+    # The quit deleted the row: gone well before the 10 s after which a row is ignored.
+    gone_after = time.monotonic() - began
+    assert gone_after < 5.0, f"gone after {gone_after:.2f}s"
     eventually(lambda: not sam.alive())
     assert [m["operator"] for m in _who(db)] == ["kim"]
 
@@ -84,13 +88,15 @@ def test_two_operators_see_each_other_live(terminal, burst_db: Path, tmp_path: P
     again = terminal("--config", str(_config(tmp_path, "sam")), *start, width=80, height=24)
     again.wait_for(lambda s: "eve" in s and "total" in s)
     again.keys("j")
-    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=5)
+    kim.wait_for(lambda s: "◉sam" in _line_of(s, "dan"), timeout=30)
     os.kill(again.pid(), signal.SIGKILL)
     began = time.monotonic()
-    kim.wait_for(lambda s: "sam" not in s, timeout=5)
-    assert time.monotonic() - began < 2.0
+    kim.wait_for(lambda s: "sam" not in s, timeout=30)
+    # Its pid is gone: ignored well before the 10 s after which a row is ignored anyway.
+    gone_after = time.monotonic() - began
+    assert gone_after < 5.0, f"gone after {gone_after:.2f}s"
     assert rows(db, "SELECT operator FROM presence ORDER BY operator") in (
         [("kim",), ("sam",)],  # the dead row stays until the next heartbeat cleans it
         [("kim",)],
     )
-    eventually(lambda: rows(db, "SELECT operator FROM presence") == [("kim",)], timeout=5)
+    eventually(lambda: rows(db, "SELECT operator FROM presence") == [("kim",)], timeout=30)

@@ -87,8 +87,8 @@ async def test_an_app_with_sources_takes_over_from_a_killed_collector_and_all_sh
             taker.run_test(size=(160, 30)) as pilot,
             watcher.run_test(size=(160, 30)) as pilot2,
         ):
-            await wait_until(lambda: taker.lease_text == f"collector: {ghost_name}", pilot, 10)
-            await wait_until(lambda: watcher.lease_text == f"collector: {ghost_name}", pilot2, 10)
+            await wait_until(lambda: taker.lease_text == f"collector: {ghost_name}", pilot)
+            await wait_until(lambda: watcher.lease_text == f"collector: {ghost_name}", pilot2)
             assert taker.runtime.collector is not None
             assert not taker.runtime.collector.holding  # the live holder's lease stands
 
@@ -110,7 +110,7 @@ async def test_an_app_with_sources_takes_over_from_a_killed_collector_and_all_sh
             # The new holder collects: a post written to the feed reaches both apps.
             with feed.open("a", encoding="utf-8") as out:
                 out.write('{"external_id": "1", "text": "Parcel lost again"}\n')
-            await wait_until(lambda: len(watcher.mentions.shown()) == 1, pilot2, 10)
+            await wait_until(lambda: len(watcher.mentions.shown()) == 1, pilot2)
 
             await pilot2.press("H")
             await settle(watcher, pilot2)
@@ -133,7 +133,7 @@ async def test_an_app_without_sources_says_nobody_collects_once_the_collector_is
         await held_by(db_path, ghost_name)
         watcher = TriageApp(Config(brand="Acme"), db_path, "ben")
         async with watcher.run_test(size=(160, 30)) as pilot:
-            await wait_until(lambda: watcher.lease_text == f"collector: {ghost_name}", pilot, 10)
+            await wait_until(lambda: watcher.lease_text == f"collector: {ghost_name}", pilot)
             assert watcher.lease_warning == ""
 
             kill(ghost)
@@ -168,7 +168,7 @@ async def test_an_app_without_sources_says_nobody_collects_once_the_collector_is
             second = start_collector(tmp_path, db_path, "cy")
             second_name = holder("cy", second)
             await held_by(db_path, second_name, timeout=20)
-            await wait_until(lambda: watcher.lease_text == f"collector: {second_name}", pilot, 10)
+            await wait_until(lambda: watcher.lease_text == f"collector: {second_name}", pilot)
             assert watcher.lease_warning == ""
             assert "no collector" not in status_text(watcher)
     finally:

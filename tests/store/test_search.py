@@ -12,7 +12,7 @@ import pytest
 from tui.core.model import Filter, IncomingMention, Score
 from tui.store import Store
 from tui.store.schema import MIGRATIONS
-from tui.store.search import EXPAND_MAX, fts_query, parse, words
+from tui.store.search import EXPAND_MAX, fts_query, indexed, parse, words
 
 NEUTRAL = Score(0.0, "neutral", ())
 NEG = Score(-0.6, "negative", ())
@@ -245,12 +245,24 @@ async def test_words_are_found_as_they_show(store: Store, db_path: Path) -> None
     assert await found(store, "retu") == [ids[2]]  # the words for prefixes are as shown too
     assert await found(store, "und") == []  # not the fragments the bytes held
     assert await found(store, "ref\u200bund") == [ids[0]]  # pasted as it came
-    # an edit takes the old words out of the index and puts the new ones in, as shown
+    # an edit takes the old words out of the index and puts the new ones in, as shown, and
+    # the words prefix search looks up are those too ("repl" stands for "replaced")
+    await add(store, ["replay the video"], NEUTRAL)
     assert await store.replace_text("demo", "p0", "re\u200bplaced text", NEUTRAL, b"")
     assert await found(store, "replaced") == [ids[0]]
-    assert await found(store, "refund") == []
+    assert ids[0] in await found(store, "repla") and await found(store, "refund") == []
+    assert "replaced" in (await store._match(Filter(search="repla")) or "")
+
+    def check(db: sqlite3.Connection) -> None:
+        # against the content too (rank 1): the index holds what its content view shows
+        db.execute("INSERT INTO mentions_fts(mentions_fts, rank) VALUES ('integrity-check', 1)")
+
     with sqlite3.connect(db_path) as db:
-        db.execute("INSERT INTO mentions_fts(mentions_fts) VALUES ('integrity-check')")
+        db.create_function("shown_text", 1, indexed, deterministic=True)
+        check(db)
+        db.execute("INSERT INTO mentions_fts(mentions_fts) VALUES ('rebuild')")
+        check(db)
+    assert await found(store, "replaced") == [ids[0]] and await found(store, "red") == [ids[1]]
 
 
 async def test_an_older_database_is_indexed_as_it_shows(db_path: Path) -> None:

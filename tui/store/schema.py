@@ -429,11 +429,17 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO alert_state VALUES ('mention_cursor', (SELECT coalesce(max(id), 0) FROM mentions));
     """,
     # 12: the index holds the text as it shows (``shown_text``, tui/store/search.py), so that a
-    # word split by an invisible character or an escape sequence is found by what it reads
+    # word split by an invisible character or an escape sequence is found by what it reads; its
+    # content table is a view of that form, so that rebuild and integrity-check agree with it
     """
-    INSERT INTO mentions_fts(mentions_fts) VALUES ('delete-all');
-    INSERT INTO mentions_fts(rowid, text, author)
-    SELECT id, shown_text(text), shown_text(author) FROM mentions;
+    CREATE VIEW mentions_shown AS
+    SELECT id, shown_text(text) AS text, shown_text(author) AS author FROM mentions;
+    DROP TABLE mentions_fts;
+    CREATE VIRTUAL TABLE mentions_fts USING fts5(
+        text, author, content='mentions_shown', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+    );
+    INSERT INTO mentions_fts(mentions_fts) VALUES ('rebuild');
     DELETE FROM search_terms;
     CREATE VIRTUAL TABLE temp.mentions_fts_terms USING fts5vocab(main, mentions_fts, 'row');
     INSERT INTO search_terms(term) SELECT term FROM temp.mentions_fts_terms;

@@ -15,8 +15,13 @@ reads lazily. A prefix of more than ``EXPAND_MAX`` words, each of them necessari
 is left to FTS5.
 
 What is indexed is the text as it shows (``indexed``, the SQL function ``shown_text`` on every
-connection that writes): a word split by a zero-width space or coloured by an escape sequence
-is found by the word the operator reads, and the search text is cleaned the same way.
+connection): a word split by a zero-width space or coloured by an escape sequence is found by
+the word the operator reads, and the search text is cleaned the same way. The index's content
+table is the view ``mentions_shown`` (each mention's id, and its text and author as they
+show), so every write to the index reads from it, and FTS5's ``rebuild`` and
+``integrity-check`` see what was indexed. A change to ``for_display`` that changes what some
+text shows as needs a migration that runs ``rebuild``: a ``delete`` must be given exactly what
+was indexed.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ def indexed(text: str) -> str:
     return for_display(text)
 
 
-INDEXED_SQL = "SELECT id, shown_text(text), shown_text(author) FROM mentions WHERE id > ?"
+INDEXED_SQL = "SELECT id, text, author FROM mentions_shown WHERE id > ?"
 """The rows with ids above the parameter, as the index holds them."""
 
 

@@ -280,6 +280,7 @@ class Store(
         try:
             with access.opening_read_only(path, may_create=allowed.writable):
                 db = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                await _index_functions(db)
                 store = cls(db, path, operator)
                 try:
                     # The first read takes SQLite's shared lock, which keeps -wal and -shm.
@@ -324,7 +325,7 @@ class Store(
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA cache_size = -16000")
         await db.create_function("sla_due", 2, self._sla_due, deterministic=True)
-        await db.create_function("shown_text", 1, indexed, deterministic=True)
+        await _index_functions(db)
         await self._migrate()
         # Prove the database is writable now, not at the operator's first action: a file that
         # became read-only still opens and reads fine. (Rewrites the header with the same value.)
@@ -583,10 +584,12 @@ class Store(
                 "INSERT INTO versions(mention_id, text, replaced_at) VALUES (?, ?, ?)",
                 [(mention_id, old, now) for _, mention_id, old, _ in changed],
             )
-            await db.executemany(
+            changed_ids = [mention_id for _, mention_id, _, _ in changed]
+            in_changed = f"IN ({','.join('?' * len(changed_ids))})"
+            await db.execute(  # as indexed: what the view shows of the rows still unchanged
                 "INSERT INTO mentions_fts(mentions_fts, rowid, text, author)"
-                " VALUES ('delete', ?, shown_text(?), shown_text(?))",
-                [(mention_id, old, author) for _, mention_id, old, author in changed],
+                f" SELECT 'delete', id, text, author FROM mentions_shown WHERE id {in_changed}",
+                changed_ids,
             )
             await db.executemany(
                 "UPDATE mentions SET text = ?, compound = ?, label = ?, reasons = ?, raw = ?,"
@@ -607,21 +610,9 @@ class Store(
             await self._set_scorers(
                 db, [(mention_id, scores[index].model) for index, mention_id, _, _ in changed]
             )
-            await db.executemany(
-                "INSERT INTO mentions_fts(rowid, text, author)"
-                " VALUES (?, shown_text(?), shown_text(?))",
-                [
-                    (mention_id, mentions[index].text, author)
-                    for index, mention_id, _, author in changed
-                ],
-            )
-            changed_ids = [mention_id for _, mention_id, _, _ in changed]
-            await record_terms(
-                db,
-                "SELECT id, text, author FROM mentions WHERE id IN"
-                f" ({','.join('?' * len(changed_ids))})",
-                changed_ids,
-            )
+            shown = f"SELECT id, text, author FROM mentions_shown WHERE id {in_changed}"
+            await db.execute(f"INSERT INTO mentions_fts(rowid, text, author) {shown}", changed_ids)
+            await record_terms(db, shown, changed_ids)
             edit_note = "source reported an edit"
             await db.executemany(
                 "INSERT INTO events(mention_id, at, by, unix_user, action, detail)"
@@ -1593,6 +1584,13 @@ class Store(
             row[3],
             _lease_state(row, to_ms(utcnow()), stale_after_s),
         )
+
+
+async def _index_functions(db: aiosqlite.Connection) -> None:
+    """What the search index's content view (``mentions_shown``) calls, on every connection.
+    The schema is this program's own, so it may call it whatever SQLite's build defaults to."""
+    await db.execute("PRAGMA trusted_schema = ON")
+    await db.create_function("shown_text", 1, indexed, deterministic=True)
 
 
 def _lease_free(row: Sequence[Any], now: int, stale_after_s: float) -> bool:

@@ -358,6 +358,17 @@ def test_csv_export_is_safe_on_a_terminal_and_imports_back_unchanged(
     assert stored_note["text"] == note  # exact: JSON escapes the characters instead
     assert "\\u001b]8;;" in row["notes"] and "\\u202e" in row["notes"]
 
+    # JSON Lines (and `who` and `report` as JSON) write them as \u escapes: the same values
+    code, out_jsonl, _ = run(capsys, "export", "--db", str(db))
+    assert code == 0
+    for char in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u200b", "\U000e0041"):
+        assert char not in out_jsonl, repr(char)
+    (exact,) = map(json.loads, out_jsonl.splitlines())
+    assert exact["text"] == TERMINAL_HOSTILE and exact["author"] == record["author"]
+    code, out_report, _ = run(capsys, "report", "--db", str(db), "--format", "json")
+    assert code == 0 and "\u202e" not in out_report and "\x9b" not in out_report
+    json.loads(out_report)
+
     exported = tmp_path / "out.csv"
     exported.write_text(out, encoding="utf-8", newline="")
     with sqlite3.connect(db) as conn:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from tui.config import Config, ConfigError, default_db_path, load_config, parse_duration
 from tui.core.model import STATUSES, Filter, utcnow
 from tui.core.records import parse_time
-from tui.core.text import normalize_tag, one_line
+from tui.core.text import json_escaped, normalize_tag, one_line
 from tui.files import FileProblem
 from tui.store import Store, StoreError
 from tui.store.access import unix_user
@@ -598,7 +598,8 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
     async def run(store: Store) -> int:
         members = await store.team()
         if args.format == "json":
-            print(json.dumps([team.record(m) for m in members], ensure_ascii=False, indent=2))
+            listed = json.dumps([team.record(m) for m in members], ensure_ascii=False, indent=2)
+            print(json_escaped(listed))
             return EXIT_OK
         if members:
             width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
@@ -631,7 +632,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         except ValueError as error:
             raise UsageError(f"--since: {error}") from None
         if args.format == "json":
-            print(json.dumps(report.to_json(built), ensure_ascii=False, indent=2))
+            print(json_escaped(json.dumps(report.to_json(built), ensure_ascii=False, indent=2)))
         else:
             print(report.render_markdown(built), end="")
         return EXIT_OK

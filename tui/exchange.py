@@ -45,7 +45,7 @@ from tui.core.records import (
     to_csv_row,
     to_record,
 )
-from tui.core.text import decode, one_line
+from tui.core.text import decode, json_escaped, one_line
 from tui.files import read_input
 from tui.ingest import BATCH, Ingestor
 from tui.store import Store
@@ -312,7 +312,7 @@ async def export(
                     }
                 )
             else:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.write(json_escaped(json.dumps(record, ensure_ascii=False)) + "\n")
             if on_record:
                 on_record()
     return len(ids)

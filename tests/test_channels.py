@@ -469,6 +469,23 @@ async def test_a_server_echoing_any_configured_secret_has_it_redacted(
     assert len(text) <= len("ops: answered 500: ") + 200
 
 
+async def test_a_secret_split_by_invisible_characters_is_redacted_where_the_quote_is_cut(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """Cleaning the quote joins what a zero-width space split: the secret must be matched in
+    what shows, and a quote cut inside it must not keep its start."""
+    env = {"HOOK_SECRET": SECRET}
+    split = SECRET[:4] + "\u200b" + SECRET[4:]
+    for lead in (10, 190):  # whole in the quote; cut at the quote's limit
+        server.route("/hook", Reply(500, ("x" * lead + split + " more").encode()), method="POST")
+        channel = ChannelConfig(
+            "ops", "webhook", url=server.url + "/hook", secret_env="HOOK_SECRET"
+        )
+        text = str(await failure(send(channel, message(), client, env)))
+        assert SECRET[:6] not in text, (lead, text)
+        assert len(text) <= len("ops: answered 500: ") + 200
+
+
 async def test_a_secret_cut_at_the_read_limit_does_not_leak_its_start(
     server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -548,7 +548,9 @@ def _quote(data: bytes, scrub: _Scrubber, *, cut: bool = False, first: bool = Fa
     text = scrub(decode(data))
     if cut:
         text = scrub.cut_tail(text)
-    line = first_line(text) if first else one_line(text)
+    # Cleaning can join a secret that invisible characters split: scrub what shows, then cut,
+    # and drop a cut end that is the start of a secret.
+    line = scrub(first_line(text) if first else one_line(text))
     if len(line) > QUOTE_LIMIT:
-        line = line[: QUOTE_LIMIT - 1] + "…"
-    return scrub(line)
+        line = scrub.cut_tail(line[: QUOTE_LIMIT - 1]) + "…"
+    return line

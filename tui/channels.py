@@ -381,7 +381,7 @@ async def _post(
         raise _Problem("url is not an http or https address", permanent=True) from None
     except httpx.InvalidURL:
         raise _Problem("url is not a valid address", permanent=True) from None
-    except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as exc:
+    except httpx.RemoteProtocolError as exc:
         if status is None:  # connected, and what came back was not HTTP (or broke off)
             raise _Problem(
                 f"answered with something that is not HTTP ({type(exc).__name__})"

@@ -101,3 +101,17 @@ def test_event_details_show_times_as_the_pane_does() -> None:
         shown = event_detail(detail)
         assert "{" not in shown and "'" not in shown and "+00:00" not in shown
         assert ".654321" not in shown and "T09" not in shown
+
+
+def test_a_delivery_says_when_it_is_next_tried_with_the_date_when_not_today() -> None:
+    from tui.core.format import delivery_line
+    from tui.core.model import Delivery
+
+    soon = Delivery("ops", "pending", 2, "ops: answered 503", None, NOW + timedelta(minutes=4))
+    assert delivery_line(soon, NOW) == (
+        "ops: pending, next try 11:04:00Z (in 4m), 2 tries so far (ops: answered 503)"
+    )
+    later = Delivery("ops", "pending", 1, None, None, NOW + timedelta(hours=14))
+    assert delivery_line(later, NOW) == (
+        "ops: pending, next try 2026-11-24 01:00:00Z (in 14h), 1 try so far"
+    )

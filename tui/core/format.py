@@ -68,12 +68,15 @@ def until(moment: datetime, now: datetime) -> str:
 
 def delivery_line(delivery: Delivery, now: datetime) -> str:
     """One channel's delivery of an alert, one line: ``ops: sent 3m ago``, ``ops: pending,
-    next try 09:41:00Z (in 4m), 2 tries so far (ops: answered 503)``, ``ops: failed (...)``."""
+    next try 09:41:00Z (in 4m), 2 tries so far (ops: answered 503)`` (with the date when the
+    try is not today), ``ops: failed (...)``."""
     line = f"{one_line(delivery.channel, 40)}: {delivery.state}"
     if delivery.state == "sent" and delivery.sent_at is not None:
         line += f" {ago(delivery.sent_at, now)}"
     if delivery.state == "pending" and delivery.next_at is not None:
-        line += f", next try {stamp(delivery.next_at)[11:]} ({until(delivery.next_at, now)})"
+        when = stamp(delivery.next_at)  # the time of day, and the date when not today's
+        when = when[11:] if when[:10] == stamp(now)[:10] else when
+        line += f", next try {when} ({until(delivery.next_at, now)})"
         if delivery.attempts:
             tries = "try" if delivery.attempts == 1 else "tries"
             line += f", {delivery.attempts} {tries} so far"

@@ -162,15 +162,15 @@ class TriageApp(OrderedKeysApp[None]):
         self.alerts_open = 0
         """Alerts nobody has acknowledged (the status line shows them)."""
         self._alert_seen = 0
+        """The newest alert id already announced: older ones never ring again."""
         self._held_toast: tuple[str, str, int] | None = None
         """(title, explanation, more) of an alert toast not shown yet (``_show_held_toast``)."""
-        """The newest alert id already announced: older ones never ring again."""
         self.lease_text = ""
         """The status line's end about the collector: ``collecting``, who collects, or who
         did and is gone."""
         self.lease_warning = ""
         """Shown first on the status line while the collector lease's holder is gone or
-        silent: ``no collector since 09:41:05Z``."""
+        silent: ``no collector since 09:41Z`` (with the date when it is not today's)."""
         self._status_shown: Text | None = None
         self._data_version = -1
         self._stores: list[Store] = []

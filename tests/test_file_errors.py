@@ -262,3 +262,24 @@ def test_a_directory_as_the_database_is_one_line_for_every_command(
     assert result.returncode == 2, result.stderr
     assert result.stderr == f"triage: {folder} is a directory; give --db the database file\n"
     assert list(folder.iterdir()) == []
+
+
+def test_export_writes_through_a_new_file_and_never_touches_one_of_the_user(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: Path
+) -> None:
+    """The file written first was ``NAME.partial``: a file of that name was overwritten and
+    then deleted, and two exports to one path wrote into the same one."""
+    mine = tmp_path / "out.csv.partial"
+    mine.write_text("my notes\n", encoding="utf-8")
+    old = os.umask(0o027)
+    try:
+        code, err = run(
+            capsys, "export", "--db", str(db), "--format", "csv", "-o", str(tmp_path / "out.csv")
+        )
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert mine.read_text(encoding="utf-8") == "my notes\n"
+    assert files(tmp_path) == ["out.csv", "out.csv.partial"]
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o640  # as the umask gives
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").startswith('"id"')

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,17 +164,17 @@ def check_output_dir(path: Path) -> None:
 
 @contextmanager
 def output_file(path: Path) -> Iterator[IO[str]]:
-    """A text file to write ``path`` through: written as ``path.partial`` and renamed into
-    place when the block ends without error; removed on any error. ``FileProblem`` when it
-    cannot be created or put in place."""
+    """A text file to write ``path`` through: written under a new name beside it
+    (``.NAME.XXXX.partial``, never a file that exists) and renamed into place when the block
+    ends without error; removed on any error. ``FileProblem`` when it cannot be created or
+    put in place."""
     check_output_file(path)
-    partial = path.with_name(path.name + ".partial")
     try:
-        out = partial.open("w", encoding="utf-8", newline="")
+        fd, partial = _new_beside(path)
     except OSError as error:
         raise problem(path, error, writing=True) from None
     try:
-        with out:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
             yield out
         partial.replace(path)
     except BaseException as error:
@@ -181,3 +182,14 @@ def output_file(path: Path) -> Iterator[IO[str]]:
         if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
             raise problem(path, error, writing=True) from None
         raise
+
+
+def _new_beside(path: Path) -> tuple[int, Path]:
+    """A new file beside ``path`` that did not exist (``O_EXCL``), with the mode the umask
+    gives a new file, and its descriptor."""
+    while True:
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+        try:
+            return os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), partial
+        except FileExistsError:
+            continue

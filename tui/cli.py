@@ -593,7 +593,7 @@ def cmd_who(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from tui import team
-    from tui.collector import LEASE_TTL
+    from tui.store import LEASE_TTL
 
     async def run(store: Store) -> int:
         members = await store.team()

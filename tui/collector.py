@@ -49,7 +49,7 @@ from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
 from tui.learning import Retrainer, TrainingFailed
 from tui.sources import Backoff, Http, PollResult, Source, SourceError, build_source, make_client
-from tui.store import Store, StoreError
+from tui.store import LEASE_TTL, Store, StoreError
 
 __all__ = [
     "LEASE_TTL",
@@ -67,8 +67,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-LEASE_TTL = 60.0
-"""Seconds without a heartbeat after which another process may take the collector lease."""
 LEASE_CHECK = 1.0
 """How often a process waiting for the lease reads whether its holder is still there (a
 holder on this host whose process is gone is replaced at once)."""

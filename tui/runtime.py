@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tui.alert_config import AlertRule
 from tui.alerting import Alerter
-from tui.collector import LEASE_TTL, Collector, holder_name
+from tui.collector import Collector, holder_name
 from tui.config import Config
 from tui.core.model import IncomingMention
 from tui.delivery import Deliverer
@@ -30,7 +30,7 @@ from tui.demo import record_demo_batch, run_demo
 from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
 from tui.sources import make_client
-from tui.store import Store, StoreError
+from tui.store import LEASE_TTL, Store, StoreError
 
 DEMO_RULES = (AlertRule("late-replies", "sla", labels=("negative",)),)
 """What the demo alerts on when the config names no rules: negatives about to miss their

@@ -36,6 +36,7 @@ from html.parser import HTMLParser
 
 __all__ = [
     "ESCAPE_MARK",
+    "ESCAPE_STARTS",
     "MAX_TAG",
     "MAX_TEXT",
     "clip",
@@ -72,7 +73,9 @@ _ESCAPE = re.compile(
 """A string control without its terminator matches only as far as its introducer, so an
 unterminated OSC never swallows the rest of the text: the rest stays visible."""
 
-_INTRODUCER = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+ESCAPE_STARTS = "\x1b\x90\x98\x9b\x9d\x9e\x9f"
+"""Every character an escape sequence can start with (ESC and the 8-bit introducers)."""
+_INTRODUCER = re.compile(f"[{ESCAPE_STARTS}]")
 """Where ``_ESCAPE`` can start a match."""
 
 _LINE_BREAKS = "\n\r\v\f\x85\u2028\u2029"

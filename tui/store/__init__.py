@@ -1,5 +1,5 @@
 """Persistence: the SQLite database every process shares. See ``store.Store``."""
 
-from tui.store.store import Lease, PageClaim, SourceState, Store, StoreError, fts_query
+from tui.store.store import LEASE_TTL, Lease, PageClaim, SourceState, Store, StoreError, fts_query
 
-__all__ = ["Lease", "PageClaim", "SourceState", "Store", "StoreError", "fts_query"]
+__all__ = ["LEASE_TTL", "Lease", "PageClaim", "SourceState", "Store", "StoreError", "fts_query"]

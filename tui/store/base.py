@@ -10,22 +10,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tui.core.text import ESCAPE_STARTS
+
 if TYPE_CHECKING:
     import aiosqlite
 
 T = TypeVar("T")
 
-_CUT_UNSAFE = "".join(chr(c) for c in (0x1B, 0x90, 0x98, 0x9B, 0x9D, 0x9E, 0x9F))
-"""Where an escape sequence can start: SQL must not cut a text holding one (``head``)."""
-
 
 def head(column: str, chars: int) -> str:
     """SQL for the first ``chars`` characters of a text column, to be cut to size in Python
     with ``tui.core.text.clip``. ``substr`` alone would stop at a NUL character and could cut
-    an escape sequence in two, leaving half of it to show as text: a text holding either is
-    read whole."""
+    an escape sequence in two, leaving half of it to show as text: a text holding a NUL is read
+    whole, and one with an escape sequence starting in its first ``chars`` characters too (the
+    sequence may run past them)."""
     return (
-        f"CASE WHEN instr({column}, char(0)) > 0 OR {column} GLOB '*[{_CUT_UNSAFE}]*'"
+        f"CASE WHEN instr({column}, char(0)) > 0"
+        f" OR substr({column}, 1, {chars}) GLOB '*[{ESCAPE_STARTS}]*'"
         f" THEN {column} ELSE substr({column}, 1, {chars}) END"
     )
 

@@ -75,6 +75,9 @@ T = TypeVar("T")
 MENTIONS_BATCH = 500
 """Mentions ``Store.mentions`` reads per round of queries (bound parameters stay few)."""
 
+LEASE_TTL = 60.0
+"""Seconds without a heartbeat after which another process may take the collector lease."""
+
 ROW_TEXT_CHARS = 400
 """Characters of text read per list row: enough for the first line, cheap for a page."""
 

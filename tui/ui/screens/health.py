@@ -20,11 +20,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui.cells import aligned, fit, shorten
-from tui.collector import LEASE_TTL
 from tui.core.format import ago, until
 from tui.core.model import utcnow
 from tui.core.text import one_line
-from tui.store import Store
+from tui.store import LEASE_TTL, Store
 from tui.team import lease_line
 
 

@@ -28,7 +28,7 @@ from tui.cli import main
 from tui.collector import Collector
 from tui.config import Config, LearningConfig, SourceConfig, load_config
 from tui.core import learn as learner
-from tui.core.model import IncomingMention
+from tui.core.model import IncomingMention, Score
 from tui.exchange import export, import_file
 from tui.ingest import Ingestor, make_scorer
 from tui.learning import (
@@ -716,6 +716,10 @@ def test_learning_config_errors_name_key_and_line(tmp_path: Path, body: str, mes
 async def test_a_database_without_models_scores_with_the_lexicon(store: Store) -> None:
     assert await store.in_charge_version() is None
     assert await store.latest_model() is None
-    assert await store.scored_by(1) == "lexicon"
+    (mention_id,) = await store.add_mentions(
+        [IncomingMention("demo", "1", "late again", "ann")], [Score(-0.5, "negative", ())]
+    )
+    mention = await store.mention(mention_id)
+    assert mention is not None and mention.score.model == "lexicon"
     with pytest.raises(StoreError):
         await store._one("SELECT nope FROM sentiment_models")

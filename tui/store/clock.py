@@ -59,15 +59,6 @@ class ClockQueries(StoreBase):
 
         return await self._transaction(body)
 
-    async def clock(self, mention_id: int) -> tuple[datetime | None, datetime | None]:
-        """(due, answered) of one mention."""
-        row = await self._one(
-            "SELECT due_at, answered_at FROM mention_sla WHERE mention_id = ?", (mention_id,)
-        )
-        if row is None:
-            return None, None
-        return from_ms(row[0]), from_ms(row[1]) if row[1] is not None else None
-
     async def overdue(self, now: datetime | None = None) -> int:
         """Open mentions whose first response is late."""
         (count,) = await self._one(
@@ -109,13 +100,6 @@ class ClockQueries(StoreBase):
                 " ON CONFLICT(mention_id) DO NOTHING",
                 rows,
             )
-
-    async def reach(self, mention_id: int) -> dict[str, int]:
-        """What the source said of the author's and the post's reach (empty: nothing)."""
-        row = await self._one(
-            "SELECT detail FROM mention_reach WHERE mention_id = ?", (mention_id,)
-        )
-        return dict(json.loads(row[0])) if row else {}
 
     async def reaches(self, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
         """(followers, engagement) of each of ``ids`` that has reach figures."""

@@ -242,14 +242,6 @@ class ModelQueries(StoreBase):
 
     # -- which model scored a mention ----------------------------------------------------------
 
-    async def scored_by(self, mention_id: int) -> str:
-        """The name of the model that scored the mention's current text (``lexicon`` if no
-        learned model did)."""
-        row = await self._one(
-            "SELECT model FROM mention_models WHERE mention_id = ?", (mention_id,)
-        )
-        return str(row[0]) if row else LEXICON
-
     async def _record_scorers(
         self,
         db: aiosqlite.Connection,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tui.core.model import Note, from_ms, to_ms, utcnow
+from tui.core.model import Note, to_ms, utcnow
 from tui.store.base import StoreBase
 
 if TYPE_CHECKING:
@@ -51,9 +51,3 @@ class NoteQueries(StoreBase):
         )
         await self._event(db, mention_id, "note", detail if detail is not None else text)
         return Note(text, at, author)
-
-    async def notes(self, mention_id: int) -> tuple[Note, ...]:
-        rows = await self._all(
-            "SELECT text, at, by FROM notes WHERE mention_id = ? ORDER BY id", (mention_id,)
-        )
-        return tuple(Note(r[0], from_ms(r[1]), r[2]) for r in rows)

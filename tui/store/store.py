@@ -1001,10 +1001,6 @@ class Store(
             found[mention_id] = mention
         return [found[i] for i in ids if i in found]
 
-    async def _link(self, mention_id: int) -> str | None:
-        row = await self._one("SELECT link FROM mention_links WHERE mention_id = ?", (mention_id,))
-        return str(row[0]) if row else None
-
     async def snapshot_files(self, snapshot_id: int) -> tuple[bytes, bytes | None]:
         """(raw payload, fetched page or None) of one snapshot, for evidence export."""
         row = await self._one(

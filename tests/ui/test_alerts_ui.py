@@ -101,6 +101,9 @@ async def test_an_alert_over_a_dialog_rings_at_once_and_toasts_back_on_the_list(
         (shown,) = [n for n in app._notifications if "while writing" in n.title]
         assert shown.title == "Second while writing"
         assert "(and 1 more new alert: ! lists them)" in shown.message
+        await burst(app, pilot, "exclamation_mark")  # the list of them: the toast goes
+        assert isinstance(app.screen, AlertsScreen)
+        assert not [n for n in app._notifications if "while writing" in n.title]
 
 
 async def test_alerts_screen_lists_jumps_to_the_mention_and_acknowledges(

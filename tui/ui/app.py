@@ -1077,7 +1077,9 @@ class TriageApp(OrderedKeysApp[None]):
             if mention_id is not None:
                 self.mentions.post_message(MentionList.Show(mention_id))
 
-        self._held_toast = None  # the list shows them: nothing left to announce
+        # The list shows them: nothing left to announce, and no toast left over it.
+        self._held_toast = None
+        self.clear_notifications()
         self.push_screen(
             AlertsScreen(self.stats, self.operator, acknowledge=self._acknowledge), chosen
         )

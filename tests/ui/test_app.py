@@ -320,6 +320,41 @@ async def test_a_refresh_read_before_an_edit_does_not_undo_it(make_app, db_path:
         assert app.mentions.current.operator_label == "negative"
 
 
+async def test_a_refresh_read_after_an_edit_but_before_its_write_does_not_undo_it(
+    make_app, db_path: Path
+) -> None:
+    """The other order: the refresh starts after ``o`` was shown, and reads the row before the
+    write has committed. It used to put the old label back (nothing was being edited while
+    it read), and the next ``o`` went on from the old one: "neutral" twice."""
+    app = await make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        write = app.writer.set_operator_label
+        written = asyncio.Event()
+
+        async def slow_write(mention_id: int, label: str | None) -> None:
+            await written.wait()
+            await write(mention_id, label)
+
+        app.writer.set_operator_label = slow_write  # type: ignore[method-assign]
+        app.action_override_label()
+        assert app.mentions.current is not None
+        assert app.mentions.current.operator_label == "negative"
+        app.mentions.post_message(MentionList.DataChanged())  # reads the stored row: no label
+        await wait_until(lambda: not app.mentions._window_lock.locked(), pilot)
+        for _ in range(5):
+            await pilot.pause()
+        assert db_rows(db_path, "SELECT operator_label FROM mentions WHERE id = 5") == [(None,)]
+        assert app.mentions.current.operator_label == "negative"  # the write is still going
+        app.writer.set_operator_label = write  # type: ignore[method-assign]
+        written.set()
+        await settle(app, pilot)
+        await pilot.press("o")
+        await settle(app, pilot)
+        stored = db_rows(db_path, "SELECT operator_label FROM mentions WHERE id = 5")
+        assert stored == [("neutral",)]
+
+
 async def test_search_and_escape(make_app) -> None:
     app = await make_app()
     async with app.run_test(size=(120, 40)) as pilot:

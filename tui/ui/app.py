@@ -688,6 +688,9 @@ class TriageApp(OrderedKeysApp[None]):
             self.mentions.post_message(MentionList.DataChanged())  # undo what was shown
             return
 
+        mentions = self.mentions
+        mentions.writing += 1
+
         async def run() -> None:
             try:
                 await action()
@@ -695,8 +698,10 @@ class TriageApp(OrderedKeysApp[None]):
                 self.notify(
                     one_line(f"Not saved: {error}"), severity="error", timeout=8, markup=False
                 )
-                self.mentions.post_message(MentionList.DataChanged())
+                mentions.post_message(MentionList.DataChanged())
                 return
+            finally:
+                mentions.writing -= 1
             if done:
                 self.notify(one_line(done), timeout=2, markup=False)  # may carry a tag name
             self._show_detail(self.mentions.current)

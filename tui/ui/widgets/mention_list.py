@@ -209,6 +209,9 @@ class MentionList(Widget, can_focus=True):
         an edit must not put the row back as it was (the store confirms the edit later)."""
         self._edited: dict[int, int] = {}
         """Row id -> the edit count when it was last changed locally."""
+        self.writing = 0
+        """The operator's writes still going (the app counts them): until the last is done, a
+        read may come from before it committed, so every row edited meanwhile stays as shown."""
         self.now: Callable[[], datetime] = utcnow
         """The clock ages and response clocks are drawn against (tests set a fixed one)."""
         self._window_lock = asyncio.Lock()
@@ -448,12 +451,16 @@ class MentionList(Widget, can_focus=True):
                 return
 
     def _keep_edits(self, read: list[Row], started: int) -> list[Row]:
-        """``read`` from the store, except rows edited locally while it was being read: those
-        stay as shown (the write's own refresh brings the stored row)."""
-        if self._edits == started:
+        """``read`` from the store, except rows edited locally while it was being read, or
+        whose write is not done yet: those stay as shown (the write's own refresh brings the
+        stored row)."""
+        if self._edits == started and not self.writing:
             self._edited.clear()  # nothing in flight: forget old edits
             return read
-        mine = {row.id: row for row in self.rows if self._edited.get(row.id, 0) > started}
+        # Edited while this read ran, or edited earlier with its write not done yet (the read
+        # may have come before the commit and would put the old row back).
+        floor = 0 if self.writing else started
+        mine = {row.id: row for row in self.rows if self._edited.get(row.id, 0) > floor}
         return [mine.get(row.id, row) for row in read]
 
     # -- moving ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tui.core.model import STATUSES, Filter, utcnow
 from tui.core.records import parse_time
 from tui.core.text import json_escaped, normalize_tag, one_line
 from tui.files import FileProblem
-from tui.store import Store, StoreError
+from tui.store import Store, StoreError, access
 from tui.store.access import unix_user
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def _db_path(args: argparse.Namespace, *, create_dir: bool = True) -> Path:
     path: Path | None = getattr(args, "db", None)
     if path is not None:
         path = path.expanduser()
-        if path.is_dir():
+        if access.is_directory(path):
             raise UsageError(f"{one_line(str(path))} is a directory; give --db the database file")
         return path
     path = default_db_path()

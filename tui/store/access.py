@@ -131,6 +131,15 @@ def can(path: Path, mode: int) -> bool:
     return os.access(path, mode, effective_ids=effective)
 
 
+def is_directory(path: Path) -> bool:
+    """Whether ``path`` is a directory; False when it is not, is missing, or this user may not
+    look (what opening it then says names the fix: the group to join ...)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return os.stat(path)

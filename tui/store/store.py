@@ -236,7 +236,7 @@ class Store(
                 f"database directory {path.parent} does not exist; create it or pass --db "
                 "with a path in an existing directory"
             )
-        if path.is_dir():
+        if access.is_directory(path):
             raise StoreError(f"{path} is a directory; give --db the database file")
         allowed = access.check(path)
         if allowed.blocked_by and access.clear_stale(path):

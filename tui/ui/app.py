@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,6 +39,7 @@ from tui.runtime import SHUTDOWN_SECONDS, Runtime
 from tui.store import Store, StoreError
 from tui.store.presence import STALE_SECONDS, Activity, Presence, new_app_id
 from tui.team import lease_status
+from tui.ui import hangup
 from tui.ui.keys import OrderedKeysApp
 from tui.ui.screens.alerts import AlertsScreen
 from tui.ui.screens.claims import AssignPrompt, NotePrompt
@@ -161,6 +163,10 @@ class TriageApp(OrderedKeysApp[None]):
         """Open mentions past their response due time (read with the counts)."""
         self.alerts_open = 0
         """Alerts nobody has acknowledged (the status line shows them)."""
+        self._ending = False
+        """The watchdog that ends the process after a hang-up has started (``_end_soon``)."""
+        self._ending_lock = threading.Lock()
+        self._quitting = False
         self._alert_seen = 0
         """The newest alert id already announced: older ones never ring again."""
         self._held_toast: tuple[str, str, int] | None = None
@@ -228,6 +234,9 @@ class TriageApp(OrderedKeysApp[None]):
             for number in (signal.SIGHUP, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(number, self._hang_up)
+            with contextlib.suppress(AttributeError, ValueError, OSError):  # no real terminal
+                terminal = (sys.__stdin__.fileno(), sys.__stdout__.fileno())  # type: ignore[union-attr]
+                hangup.watch(terminal, partial(self._hung_up, loop))
         mentions = MentionList(self.store, id="list")
         await self.query_one(Placeholder).remove()
         await self.query_one("#main").mount(mentions, before=0)
@@ -325,10 +334,27 @@ class TriageApp(OrderedKeysApp[None]):
         reply as a draft and exit. With no terminal left, restoring the screen can block for
         ever, so a watchdog ends the process ``HANG_UP_SECONDS`` later whatever happens; what
         was saved is committed by then, and SQLite needs nothing more."""
+        self._end_soon()
+        if not self._quitting:  # a signal and the terminal watch may both say so
+            self._quitting = True
+            self.run_worker(self._quit(keep=True), group="quit", exit_on_error=False)
+
+    def _hung_up(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The terminal hung up with no signal handled (``hangup``; in its thread): the loop
+        may be stuck on the dead terminal, so the watchdog starts from here."""
+        self._end_soon()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._hang_up)
+
+    def _end_soon(self) -> None:
+        """Start the watchdog that ends the process ``HANG_UP_SECONDS`` from now (once)."""
+        with self._ending_lock:
+            if self._ending:
+                return
+            self._ending = True
         watchdog = threading.Timer(HANG_UP_SECONDS, os._exit, args=(0,))
         watchdog.daemon = True
         watchdog.start()
-        self.run_worker(self._quit(keep=True), group="quit", exit_on_error=False)
 
     async def _stop_feeders(self) -> None:
         self.runtime.stop.set()

@@ -5,15 +5,12 @@ from __future__ import annotations
 import csv
 import importlib.metadata
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.unprivileged import run_unprivileged
 from tui.cli import main
 
 
@@ -481,18 +478,7 @@ def test_read_only_database_is_a_one_line_error_and_stays_intact(tmp_path: Path)
     assert main(["import", str(source), "--db", str(db)]) == 0
     before = db.read_bytes()
     db.chmod(0o444)
-    command = [sys.executable, "-m", "tui", "import", str(source), "--db", str(db)]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "setpriv (util-linux) is needed to drop root's file-permission override"
-        command = [
-            setpriv,
-            "--bounding-set",
-            "-dac_override,-dac_read_search",
-            "--inh-caps=-all",
-            *command,
-        ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = run_unprivileged("import", str(source), "--db", str(db))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("triage: ") and result.stderr.count("\n") == 1
     assert "writable" in result.stderr

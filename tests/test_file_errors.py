@@ -7,7 +7,6 @@ capabilities that override file permissions, so the mode bits apply to it as to 
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unprivileged import run_unprivileged
 from tui.cli import main
 
 
@@ -22,21 +22,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = main(list(args))
     _, err = capsys.readouterr()
     return code, err
-
-
-def run_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tui", *args]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "setpriv (util-linux) is needed to drop root's file-permission override"
-        command = [
-            setpriv,
-            "--bounding-set",
-            "-dac_override,-dac_read_search",
-            "--inh-caps=-all",
-            *command,
-        ]
-    return subprocess.run(command, capture_output=True, text=True)
 
 
 def one_error_line(err: str) -> str:

@@ -714,8 +714,9 @@ class TriageApp(OrderedKeysApp[None]):
             self.mentions.post_message(MentionList.DataChanged())  # undo what was shown
             return
 
-        mentions = self.mentions
-        mentions.writing += 1
+        lists = list(self.query(MentionList))  # none while the app starts or quits
+        for mentions in lists:
+            mentions.writing += 1
 
         async def run() -> None:
             try:
@@ -724,10 +725,12 @@ class TriageApp(OrderedKeysApp[None]):
                 self.notify(
                     one_line(f"Not saved: {error}"), severity="error", timeout=8, markup=False
                 )
-                mentions.post_message(MentionList.DataChanged())
+                for mentions in lists:
+                    mentions.post_message(MentionList.DataChanged())
                 return
             finally:
-                mentions.writing -= 1
+                for mentions in lists:
+                    mentions.writing -= 1
             if done:
                 self.notify(one_line(done), timeout=2, markup=False)  # may carry a tag name
             self._show_detail(self.mentions.current)

@@ -228,4 +228,14 @@ def test_json_escaped_is_the_same_value_with_nothing_a_terminal_runs() -> None:
     value = {"t": "a\x1b[2J\x00\x7f\x9b\u202e\u200b\U000e0041\ud800 \u2028end\n"}
     data = json_escaped(json.dumps(value, ensure_ascii=False))
     assert json.loads(data) == value
-    assert for_csv(data) == data and data.replace("\u2028", "").isprintable()
+    assert for_csv(data) == data and data.isprintable()  # U+2028 too: a reader may split on it
+    assert "\\u2028" in data
+
+
+def test_csv_cells_break_lines_where_the_text_does_and_join_no_words() -> None:
+    """A terminal draws U+2028 and U+2029 as nothing: "multi\u2028line" showed as
+    "multiline". In a cell they are line breaks, as NEL, VT and FF are."""
+    from tui.core.text import for_csv
+
+    assert for_csv("multi\u2028line") == "multi\nline"
+    assert for_csv("a\u2029b\x85c\vd\fe\rf\r\ng\th") == "a\nb\nc\nd\ne\nf\r\ng\th"

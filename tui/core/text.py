@@ -143,7 +143,7 @@ def for_display(text: str) -> str:
 def _csv_table() -> dict[int, str]:
     """``for_display``'s table without the whitespace a CSV cell keeps as it is."""
     table = dict(_tables()[0])
-    for char in "\n\r\t\u2028\u2029":
+    for char in "\n\r\t":
         del table[ord(char)]
     return table
 
@@ -153,9 +153,10 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 
 def for_csv(text: str) -> str:
     """A CSV cell's text safe to print to a terminal (``triage export --format csv`` with no
-    ``-o``, or ``cat`` of the file): neutralized like ``for_display``, but LF, CRLF, tabs and
-    U+2028/U+2029 stay as they are (the cell is quoted, a spreadsheet shows them). A lone CR,
-    which would draw the rest of the line over its start, and VT, FF and NEL become LF."""
+    ``-o``, or ``cat`` of the file): neutralized like ``for_display``, but LF, CRLF and tabs
+    stay as they are (the cell is quoted, a spreadsheet shows them). A lone CR, which would
+    draw the rest of the line over its start, and VT, FF, NEL and the Unicode line and
+    paragraph separators (which a terminal draws as nothing, joining the words) become LF."""
     if text.isprintable():
         return text
     text = _neutralize(text, _csv_table())

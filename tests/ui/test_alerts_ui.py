@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from textual.geometry import Region
+from textual.widgets import Input
 
 from tui.config import Config
 from tui.core.model import NewAlert, to_ms, utcnow
@@ -104,6 +105,17 @@ async def test_an_alert_over_a_dialog_rings_at_once_and_toasts_back_on_the_list(
         await burst(app, pilot, "exclamation_mark")  # the list of them: the toast goes
         assert isinstance(app.screen, AlertsScreen)
         assert not [n for n in app._notifications if "while writing" in n.title]
+        # the search box, on the main screen, holds it too until it is closed
+        await burst(app, pilot, "escape", "slash", *"ref")
+        assert len(app.screen_stack) == 1 and isinstance(app.focused, Input)
+        await add(db_path, alert("s1", "While searching"))
+        await wait_until(lambda: len(rung) == 3, pilot)
+        await pilot.pause(0.6)
+        assert not [n for n in app._notifications if n.title == "While searching"]
+        await burst(app, pilot, "enter")
+        await wait_until(
+            lambda: any(n.title == "While searching" for n in app._notifications), pilot
+        )
 
 
 async def test_alerts_screen_lists_jumps_to_the_mention_and_acknowledges(

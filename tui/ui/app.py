@@ -434,10 +434,12 @@ class TriageApp(OrderedKeysApp[None]):
         self._show_held_toast()
 
     def _show_held_toast(self) -> None:
-        """The newest alert's toast, once the list is on screen: over a dialog, a prompt or
-        the reply editor it would hide what the operator is reading or typing (the bell has
-        rung; the toast waits until they are back)."""
+        """The newest alert's toast, once the list is on screen: over a dialog, a prompt, the
+        reply editor or the search box it would hide what the operator is reading or typing
+        (the bell has rung; the toast waits until they are back)."""
         if self._held_toast is None or len(self.screen_stack) > 1:
+            return
+        if isinstance(self.focused, (Input, TextArea)):  # the search being typed, say
             return
         title, explanation, more = self._held_toast
         self._held_toast = None

@@ -60,10 +60,6 @@ def indexed(text: str) -> str:
     return for_display(text)
 
 
-INDEXED_SQL = "SELECT id, text, author FROM mentions_shown WHERE id > ?"
-"""The rows with ids above the parameter, as the index holds them."""
-
-
 def _is_diacritic(ch: str) -> bool:
     return "\u0300" <= ch <= "\u036f"
 
@@ -179,6 +175,23 @@ FILL_TERMS_SQL = (
     " DROP TABLE temp.mentions_fts_terms;"
 )
 """Fills ``search_terms`` from the whole index (after a bulk load or a rebuild)."""
+
+
+async def index_rows(db: aiosqlite.Connection, where: str, params: Sequence[Any]) -> None:
+    """Put the mentions ``where`` selects (an SQL condition on ``id``) into the index and
+    their words into ``search_terms``, in the caller's transaction. Their shown form is made
+    once (``shown_text`` is a Python call per value) and read twice from a scratch table."""
+    await db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS shown_rows(id INTEGER PRIMARY KEY, text, author)"
+    )
+    await db.execute(
+        f"INSERT INTO temp.shown_rows SELECT id, text, author FROM mentions_shown WHERE {where}",
+        params,
+    )
+    rows = "SELECT id, text, author FROM temp.shown_rows"
+    await db.execute(f"INSERT INTO mentions_fts(rowid, text, author) {rows}")
+    await record_terms(db, rows, ())
+    await db.execute("DELETE FROM temp.shown_rows")
 
 
 async def record_terms(db: aiosqlite.Connection, rows_sql: str, params: Sequence[Any]) -> None:

@@ -61,11 +61,10 @@ from tui.store.schema import MIGRATIONS, ON_CALL_FOR_NEW
 from tui.store.search import (
     EXPAND_MAX,
     EXPANSIONS_SQL,
-    INDEXED_SQL,
     fts_query,
+    index_rows,
     indexed,
     parse,
-    record_terms,
     starting_with,
 )
 from tui.store.undo import UndoQueries
@@ -492,10 +491,7 @@ class Store(
                 await self._record_reach(db, mentions, before)
                 for statement in ON_CALL_FOR_NEW:  # the response clock and the counts
                     await db.execute(statement, (before,))
-                await db.execute(
-                    f"INSERT INTO mentions_fts(rowid, text, author) {INDEXED_SQL}", (before,)
-                )
-                await record_terms(db, INDEXED_SQL, [before])
+                await index_rows(db, "id > ?", [before])
             if cursor is not None:
                 await db.execute(
                     "INSERT INTO source_state(name, cursor) VALUES (?, ?)"
@@ -613,9 +609,7 @@ class Store(
             await self._set_scorers(
                 db, [(mention_id, scores[index].model) for index, mention_id, _, _ in changed]
             )
-            shown = f"SELECT id, text, author FROM mentions_shown WHERE id {in_changed}"
-            await db.execute(f"INSERT INTO mentions_fts(rowid, text, author) {shown}", changed_ids)
-            await record_terms(db, shown, changed_ids)
+            await index_rows(db, f"id {in_changed}", changed_ids)
             edit_note = "source reported an edit"
             await db.executemany(
                 "INSERT INTO events(mention_id, at, by, unix_user, action, detail)"

@@ -74,8 +74,7 @@ def delivery_line(delivery: Delivery, now: datetime) -> str:
     if delivery.state == "sent" and delivery.sent_at is not None:
         line += f" {ago(delivery.sent_at, now)}"
     if delivery.state == "pending" and delivery.next_at is not None:
-        when = stamp(delivery.next_at)  # the time of day, and the date when not today's
-        when = when[11:] if when[:10] == stamp(now)[:10] else when
+        when = clock_time(delivery.next_at, now, seconds=True)
         line += f", next try {when} ({until(delivery.next_at, now)})"
         if delivery.attempts:
             tries = "try" if delivery.attempts == 1 else "tries"
@@ -211,10 +210,12 @@ def reach_text(reach: Mapping[str, Any]) -> str:
     return " · ".join(words)
 
 
-def clock_time(moment: datetime, now: datetime) -> str:
-    """``14:05`` (UTC, like ``stamp``), with the date when it is not today's."""
+def clock_time(moment: datetime, now: datetime, *, seconds: bool = False) -> str:
+    """``14:05Z`` (UTC, like ``stamp``; ``14:05:30Z`` with ``seconds``), with the date when it
+    is not today's."""
     moment, now = moment.astimezone(UTC), now.astimezone(UTC)
-    return moment.strftime("%H:%MZ" if moment.date() == now.date() else "%Y-%m-%d %H:%MZ")
+    time = "%H:%M:%SZ" if seconds else "%H:%MZ"
+    return moment.strftime(time if moment.date() == now.date() else f"%Y-%m-%d {time}")
 
 
 def response_clock(

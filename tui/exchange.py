@@ -70,6 +70,8 @@ class ImportReport:
     restored: Restored = field(default_factory=Restored)
     """Operator labels, tags and statuses the file carried that were restored (each an event
     by the importing user)."""
+    csv_export: bool = False
+    """The file is this program's own CSV export (its header holds the export's columns)."""
     history: int = 0
     """New mentions already past their response time when imported: kept without a response
     clock (``Store.stop_clocks_due_before``)."""
@@ -127,7 +129,7 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
     unclosed = _unclosed_quote(text)
     # This program's own CSV export: its cells are taken back as they were stored (the quote
     # that kept a spreadsheet from running a cell comes off), so importing it changes nothing.
-    exported = set(CSV_FIELDS) <= set(reader.fieldnames)
+    exported = report.csv_export = set(CSV_FIELDS) <= set(reader.fieldnames)
     while True:
         start = reader.line_num + 1
         if unclosed is not None and start >= unclosed:
@@ -150,12 +152,6 @@ def _csv_records(data: bytes, name: str, report: ImportReport) -> Iterator[tuple
             row = {key: from_csv_cell(value) for key, value in row.items()}
         raw = json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")
         yield start, row, raw
-
-
-def _exported_csv(data: bytes) -> bool:
-    """Whether the CSV's header is this program's export's."""
-    header = next(csv.reader(io.StringIO(decode(data.split(b"\n", 1)[0]).lstrip("\ufeff"))), [])
-    return set(CSV_FIELDS) <= set(header)
 
 
 async def _as_stored(store: Store, batch: list[IncomingMention]) -> list[IncomingMention]:
@@ -224,10 +220,9 @@ async def import_file(
     report.read = len(mentions)
     if on_total:
         on_total(len(mentions))
-    exported = fmt == "csv" and _exported_csv(data)
     for start in range(0, len(mentions), BATCH):
         batch = mentions[start : start + BATCH]
-        if exported:
+        if report.csv_export:
             batch = await _as_stored(ingestor.store, batch)
         result = await ingestor.ingest_counted(batch)
         report.added += len(result.added)

@@ -253,6 +253,7 @@ class TriageApp(OrderedKeysApp[None]):
         self._refreshed_at = time.monotonic()
         self.run_worker(self._start_presence(), group="presence", exit_on_error=False)
         self._refresh_counts()
+        self._refresh_lease()
         if self.read_only:  # no demo stream, no collector, no page fetches: they all write
             self.notify(one_line(self._read_only_message()), timeout=10, markup=False)
         else:
@@ -608,22 +609,18 @@ class TriageApp(OrderedKeysApp[None]):
     async def _refresh_counts(self) -> None:
         self.counts = await self.stats.counts()
         self.overdue = await self.stats.overdue()
-        await self._read_lease()
         self._render_status()
 
     @work(exclusive=True, group="lease", exit_on_error=False)
     async def _refresh_lease(self) -> None:
-        if await self._read_lease():
-            self._render_status()
-
-    async def _read_lease(self) -> bool:
         """Read who holds the collector lease (a holder whose process is gone is shown as
-        gone, not as collecting); whether what the status line says about it changed."""
+        gone, not as collecting), every ``LEASE_SECONDS``; redraw the status line if what it
+        says about it changed."""
         lease = await self.stats.lease(self.runtime.lease_ttl)
         warning, text = lease_status(lease, self.runtime.holder, collects=bool(self.config.sources))
-        changed = (warning, text) != (self.lease_warning, self.lease_text)
-        self.lease_warning, self.lease_text = warning, text
-        return changed
+        if (warning, text) != (self.lease_warning, self.lease_text):
+            self.lease_warning, self.lease_text = warning, text
+            self._render_status()
 
     def _render_status(self) -> None:
         """One row, most important first, so a narrow terminal cuts the least useful part:

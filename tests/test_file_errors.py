@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,16 +93,21 @@ def test_export_under_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert files(tmp_path) == ["notes.txt"] and plain.read_text(encoding="utf-8") == "mine\n"
 
 
-def test_export_into_a_directory_that_may_not_be_written(tmp_path: Path, db: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
+@pytest.fixture
+def locked(tmp_path: Path, db: Path) -> Iterator[Path]:
+    """A directory nobody but root may write to, beside a database anyone may use (the
+    command runs without root's override, ``run_unprivileged``)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
     db.parent.chmod(0o777)
     db.chmod(0o666)
-    try:
-        result = run_unprivileged("export", "--db", str(db), "-o", str(locked / "out.jsonl"))
-    finally:
-        locked.chmod(0o755)
+    yield folder
+    folder.chmod(0o755)
+
+
+def test_export_into_a_directory_that_may_not_be_written(locked: Path, db: Path) -> None:
+    result = run_unprivileged("export", "--db", str(db), "-o", str(locked / "out.jsonl"))
     assert result.returncode == 2, result.stderr
     line = one_error_line(result.stderr)
     assert line.startswith(f"triage: cannot write {locked / 'out.jsonl'}: permission denied in ")
@@ -142,16 +148,8 @@ def test_evidence_into_a_folder_whose_parent_is_missing(
     assert (tmp_path / "case" / "mention-1" / "manifest.json").is_file()
 
 
-def test_evidence_into_a_directory_that_may_not_be_written(tmp_path: Path, db: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
-    db.parent.chmod(0o777)
-    db.chmod(0o666)
-    try:
-        result = run_unprivileged("evidence", "1", "--db", str(db), "-o", str(locked / "case"))
-    finally:
-        locked.chmod(0o755)
+def test_evidence_into_a_directory_that_may_not_be_written(locked: Path, db: Path) -> None:
+    result = run_unprivileged("evidence", "1", "--db", str(db), "-o", str(locked / "case"))
     assert result.returncode == 2, result.stderr
     line = one_error_line(result.stderr)
     assert line.startswith(f"triage: cannot write {locked}: permission denied in {locked};")

@@ -43,6 +43,15 @@ async def add(db_path: Path, *alerts: NewAlert) -> list[int]:
         await store.close()
 
 
+async def opened_alerts(app: TriageApp, pilot) -> AlertsScreen:  # type: ignore[no-untyped-def]
+    """``!``, once the screen has read its alerts."""
+    await burst(app, pilot, "exclamation_mark")
+    screen = app.screen
+    assert isinstance(screen, AlertsScreen)
+    await wait_until(lambda: screen.current is not None, pilot)
+    return screen
+
+
 def counting_bell(app: TriageApp) -> list[int]:
     rung: list[int] = []
     app.bell = lambda: rung.append(1)  # type: ignore[method-assign]
@@ -252,10 +261,7 @@ async def test_the_alerts_screen_says_when_a_pending_delivery_is_next_tried_and_
         )
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        await burst(app, pilot, "exclamation_mark")
-        screen = app.screen
-        assert isinstance(screen, AlertsScreen)
-        await wait_until(lambda: screen.current is not None, pilot)
+        screen = await opened_alerts(app, pilot)
         detail = screen.query_one("#explanation")
         text = [strip.text for strip in detail.render_lines(Region(0, 0, detail.size.width, 8))]
         shown = " ".join(line.strip() for line in text if line.strip())  # lines wrap at 100
@@ -279,10 +285,7 @@ async def test_at_80x24_every_delivery_and_the_keys_can_be_seen(make_app, db_pat
         )
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await burst(app, pilot, "exclamation_mark")
-        screen = app.screen
-        assert isinstance(screen, AlertsScreen)
-        await wait_until(lambda: screen.current is not None, pilot)
+        screen = await opened_alerts(app, pilot)
         assert screen.current.title == "Many channels"
         hint = screen.query_one(".hint")
         assert hint.region.bottom <= 24 and hint.region.height >= 1  # the keys show

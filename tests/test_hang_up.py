@@ -69,6 +69,14 @@ class App:
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 
+    def write_reply(self, text: str) -> None:
+        """Open the reply editor on the selected mention and type ``text`` into it."""
+        self.wait_for("total")
+        self.type("r")
+        self.wait_for("Reply to")
+        self.type(text)
+        self.wait_for(text)
+
     def ended_within(self, seconds: float) -> bool:
         try:
             self.process.wait(timeout=seconds)
@@ -112,11 +120,7 @@ def drafts(db: Path) -> list[str]:
 def test_sighup_keeps_the_reply_being_typed_and_ends_the_app(tmp_path: Path, db: Path) -> None:
     app = App(tmp_path, db)
     try:
-        app.wait_for("total")
-        app.type("r")
-        app.wait_for("Reply to")
-        app.type("we are on it")
-        app.wait_for("we are on it")
+        app.write_reply("we are on it")
         app.process.send_signal(signal.SIGHUP)
         assert app.ended_within(30), "the app did not end after SIGHUP"
     finally:
@@ -127,11 +131,7 @@ def test_sighup_keeps_the_reply_being_typed_and_ends_the_app(tmp_path: Path, db:
 def test_a_terminal_that_hangs_up_without_a_signal_ends_the_app(tmp_path: Path, db: Path) -> None:
     app = App(tmp_path, db)
     try:
-        app.wait_for("total")
-        app.type("r")
-        app.wait_for("Reply to")
-        app.type("sorry")
-        app.wait_for("sorry")
+        app.write_reply("sorry")
         os.close(app.master)  # the terminal is gone; no SIGHUP reaches the app
         assert app.ended_within(30), "the app went on after its terminal hung up"
     finally:

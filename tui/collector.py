@@ -49,7 +49,7 @@ from tui.evidence import PageFetcher
 from tui.ingest import Ingestor, make_scorer
 from tui.learning import Retrainer, TrainingFailed
 from tui.sources import Backoff, Http, PollResult, Source, SourceError, build_source, make_client
-from tui.store import LEASE_TTL, Store, StoreError
+from tui.store import LEASE_TTL, Lease, Store, StoreError
 
 __all__ = [
     "LEASE_TTL",
@@ -293,19 +293,7 @@ class Collector:
 
     async def _describe_holder(self) -> str:
         lease = await self.store.lease(self.lease_ttl)
-        if lease is None:
-            return "no one holds it"
-        age = (utcnow() - lease.heartbeat).total_seconds()
-        said = f"held by {lease.holder} (heartbeat {age:.0f}s ago)"
-        if lease.state == "gone":
-            said += ", its process has ended"
-        elif lease.state == "stale":
-            said += ", stale"
-        return said
-
-    async def lease_holder(self) -> tuple[str, datetime] | None:
-        """Who holds the collector lease and their last heartbeat (for the app's status)."""
-        return await self.store.lease_holder()
+        return "no one holds it" if lease is None else _described(lease)
 
     async def release_lease(self) -> None:
         if self.holding:
@@ -381,10 +369,10 @@ class Collector:
                 waiting_for = None
                 await self._work(stop)
             else:
-                holder = await self.lease_holder()
-                if holder is not None and holder[0] != waiting_for:
-                    waiting_for = holder[0]
-                    self.log(f"waiting for the collector lease: {await self._describe_holder()}")
+                lease = await self.store.lease(self.lease_ttl)
+                if lease is not None and lease.holder != waiting_for:
+                    waiting_for = lease.holder
+                    self.log(f"waiting for the collector lease: {_described(lease)}")
             await _sleep(min(self.lease_ttl / 3, LEASE_CHECK), stop)
         await self.release_lease()
 
@@ -644,6 +632,17 @@ async def doctor(
     rows.extend(channel_rows(config, env))
     rows.extend(DoctorRow("-", "config", "config error", problem) for problem in config_problems)
     return rows, all(row.ok for row in rows)
+
+
+def _described(lease: Lease) -> str:
+    """``held by X (heartbeat 12s ago)``, and whether its holder has ended or gone silent."""
+    age = (utcnow() - lease.heartbeat).total_seconds()
+    said = f"held by {lease.holder} (heartbeat {age:.0f}s ago)"
+    if lease.state == "gone":
+        said += ", its process has ended"
+    elif lease.state == "stale":
+        said += ", stale"
+    return said
 
 
 def channel_rows(config: Config, env: Mapping[str, str] = os.environ) -> list[DoctorRow]:
